@@ -49,14 +49,14 @@ export class Tensor {
   }
 
   /** Allocates a tensor and uploads `data` (length must match the shape). */
-  static from(gpu: Gpu, data: Float32Array, shape: readonly number[], label: string): Tensor {
+  static from(gpu: Gpu, data: Float32Array | Uint32Array, shape: readonly number[], label: string): Tensor {
     const t = new Tensor(gpu, [...shape], label);
     t.write(data);
     return t;
   }
 
-  /** Uploads `data` into the whole tensor. */
-  write(data: Float32Array, offsetElements = 0): void {
+  /** Uploads 4-byte elements (u32/i32 for index tensors) starting at `offsetElements`. */
+  write(data: Float32Array | Uint32Array | Int32Array, offsetElements = 0): void {
     if (offsetElements + data.length > this.size) {
       throw new RangeError(
         `tensor ${this.label} ${shapeText(this.shape)}: write of ${data.length} values at ` +

@@ -80,7 +80,7 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
   } catch (e) {
     const err = e as Error;
     const userError = ["UsageError", "WeightFileError", "ImageDecodeError", "DatasetError",
-      "SamplingError", "NoGpuError", "CheckpointError", "EpisodeError"].includes(err.name);
+      "SamplingError", "NoGpuError", "CheckpointError", "LayoutError", "RangeError"].includes(err.name);
     if (userError) {
       console.error(`error: ${err.message}`);
       Deno.exit(2);

@@ -5,7 +5,7 @@
 import type { Gpu } from "../kernels/device.ts";
 import type { Dispatch } from "../kernels/kernel.ts";
 import { Tensor } from "../kernels/tensor.ts";
-import { adamKernel, type AdamHyper, adamParams, adamUpdate } from "../kernels/adam.ts";
+import { type AdamHyper, adamKernel, adamParams, adamUpdate } from "../kernels/adam.ts";
 import { flatGrid } from "../kernels/bound_op.ts";
 
 /** A parameter and its gradient (same element count). */

@@ -188,7 +188,9 @@ export class Conv4 {
       const t = all.get(name);
       if (!t) throw new RangeError(`Conv4 has no parameter ${name}`);
       if (data.length !== t.size) {
-        throw new RangeError(`Conv4 parameter ${name} has ${data.length} values, expected ${t.size}`);
+        throw new RangeError(
+          `Conv4 parameter ${name} has ${data.length} values, expected ${t.size}`,
+        );
       }
       t.write(data);
     }

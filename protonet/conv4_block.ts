@@ -9,7 +9,7 @@ import type { BoundOp } from "../kernels/bound_op.ts";
 import type { Rng } from "../data/random.ts";
 import { conv2d, conv2dBackwardData } from "../kernels/conv2d.ts";
 import { conv2dBackwardWeight } from "../kernels/conv2d_backward_weight.ts";
-import { batchnormRelu, batchnormReluBackward, type BatchnormOp } from "../kernels/batchnorm.ts";
+import { type BatchnormOp, batchnormRelu, batchnormReluBackward } from "../kernels/batchnorm.ts";
 import { maxpool2d, maxpool2dBackward } from "../kernels/maxpool2d.ts";
 import type { ParamSlot } from "./adam.ts";
 

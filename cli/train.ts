@@ -13,7 +13,7 @@ import { pct, RunLog, runMain } from "./_common.ts";
 import { parseTrainFlags, TRAIN_OPTIONS, TRAIN_USAGE } from "./_train_config.ts";
 import { openRealData } from "./_real_data.ts";
 import { Synthesis } from "./_synthesis.ts";
-import { ProtoNetSession } from "./_protonet_session.ts";
+import { ProtoNetSession } from "../protonet/session.ts";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ args: Deno.args, options: TRAIN_OPTIONS, strict: true });
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
     maxShot: Math.max(config.valShot, ...config.testShots),
   });
   const synthesis = await Synthesis.create(gpu, config);
-  const session = await ProtoNetSession.create(gpu, config, real.inputMode);
+  const facts: Record<string, unknown> = { generator: config.generator, sampler: synthesis.samplerConfig };
+  const session = ProtoNetSession.create(gpu, config, real.inputMode, facts);
   let state: LoopState = initialLoopState();
   if (config.resume) state = await session.resume(config.resume);
 
@@ -51,6 +52,8 @@ async function main(): Promise<void> {
 
   const calibration = await synthesis.calibrate("runs/.cache", (line) => log.say(line));
   await log.writeJson("calibration.json", calibration);
+  facts.calibration = calibration;
+  facts.split = real.split;
   const pool = await synthesis.buildPool(gpu, real.inputMode, (line) => log.say(line));
   await pool.writeTaskPicture(`${config.out}/task.png`);
   log.say(`task grid    ${config.out}/task.png (rows = classes)`);

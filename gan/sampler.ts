@@ -282,20 +282,39 @@ export class TaskSampler {
   async #compose(near: { z: Float32Array; w: Float32Array }[], rng: Rng): Promise<Float32Array> {
     const { zDim, wDim, numWs, wAvg } = this.mapper;
     const n = near.length;
+    const nearW = new Float32Array(n * wDim);
+    near.forEach((s, i) => nearW.set(s.w, i * wDim));
     const mix = this.config.kind === "mix" || this.config.kind === "random";
-    const rand = mix ? await this.mapper.map(rng.normals(n * zDim), n) : undefined;
-    const [a, b] = this.config.idLayers;
-    const psi = this.config.psi;
-    const ws = new Float32Array(n * numWs * wDim);
-    for (let i = 0; i < n; i++) {
-      for (let l = 0; l < numWs; l++) {
-        const src = rand && (l < a || l >= b) ? row(rand, i, wDim) : near[i].w;
-        const base = (i * numWs + l) * wDim;
-        for (let j = 0; j < wDim; j++) ws[base + j] = wAvg[j] + psi * (src[j] - wAvg[j]);
+    const other = mix ? await this.mapper.map(rng.normals(n * zDim), n) : nearW;
+    return mixLatents(nearW, other, n, numWs, this.config.idLayers, wAvg, this.config.psi);
+  }
+}
+
+/**
+ * Per-input latents [n, numWs, wDim] that take `wId` at style inputs [a, b)
+ * and `wOther` elsewhere, truncated toward `wAvg` with ψ. Inputs are [n, wDim].
+ */
+export function mixLatents(
+  wId: Float32Array,
+  wOther: Float32Array,
+  n: number,
+  numWs: number,
+  idLayers: readonly [number, number],
+  wAvg: Float32Array,
+  psi = 1,
+): Float32Array {
+  const wDim = wAvg.length;
+  const out = new Float32Array(n * numWs * wDim);
+  for (let i = 0; i < n; i++) {
+    for (let l = 0; l < numWs; l++) {
+      const src = l >= idLayers[0] && l < idLayers[1] ? wId : wOther;
+      for (let j = 0; j < wDim; j++) {
+        const v = src[i * wDim + j];
+        out[(i * numWs + l) * wDim + j] = wAvg[j] + psi * (v - wAvg[j]);
       }
     }
-    return ws;
   }
+  return out;
 }
 
 /**

@@ -1,15 +1,17 @@
-// Weight and bias gradients of the 3x3 conv (padding 1), split over the B*H reduction:
+// Weight and bias gradients of the 3x3 conv (padding 1) as a split-K GEMM over the B*H*W pixels:
 //   part[k, o, i*9 + ky*3 + kx] = sum_{(b, r) in chunk k} sum_c dy[b,o,r,c] x[b,i,r+ky-1,c+kx-1]
 //   part[k, o, Cin*9]           = sum_{(b, r) in chunk k} sum_c dy[b,o,r,c]   (bias)
-// conv2d_backward_weight_reduce.wgsl then sums the partials over chunks k.
-// Mapping: gid.x is the output channel o, workgroup_id.y the group of CI input channels and
-// workgroup_id.z the chunk k (ROWS consecutive (b, r) image rows). All invocations of a
-// workgroup read the same input pixels (uniform addresses, loaded once on a software
-// rasteriser) and each its own dy channel. An invocation keeps CI x 9 tap accumulators plus a
-// bias accumulator in registers and slides CI 3x3 windows along each row, so every input value
-// is loaded once per row. No workgroup memory.
-// Guarded: o past Cout, input channels past Cin (zero, not stored), rows past B*H, rows and
-// columns outside the image (zero padding).
+// conv2d_backward_weight_reduce.wgsl then sums the partials over the chunks k.
+// Mapping: an invocation owns a register tile of OT output channels x IT input channels x 9
+// taps (plus OT bias sums) for one chunk k of ROWS consecutive (b, r) image rows. gid.x is the
+// output-channel tile, workgroup_id.y the input-channel tile and workgroup_id.z the chunk, so
+// every input pixel address is uniform across a workgroup (a software rasteriser loads it once)
+// and each invocation loads only its own dy channels. Each row is walked in segments of PX
+// pixels: the IT x 3 input row segments (PX + 2 values each) and the OT x PX dy values are
+// loaded once into registers and reused by all OT x IT x 9 x PX multiply-adds. No workgroup
+// memory.
+// Guarded: output channels past Cout and input channels past Cin (zero, not stored), rows past
+// B*H, rows and columns outside the image (zero padding), pixels past the right edge (dy = 0).
 
 struct Params {
   batch: u32,
@@ -17,6 +19,7 @@ struct Params {
   cout: u32,
   height: u32,
   width: u32,
+  tiles_x: u32,
   rows_per_chunk: u32,
 }
 
@@ -25,68 +28,89 @@ struct Params {
 @group(0) @binding(2) var<storage, read> dy: array<f32>; // [B, Cout, H, W]
 @group(0) @binding(3) var<storage, read_write> part: array<f32>; // [chunks, Cout, Cin * 9 + 1]
 
-const MAX_CI = 4u;
-override CI: u32 = 4u; // input channels per invocation, <= MAX_CI
-override WG: u32 = 64u;
+const MAX_ACC = 144u; // OT * IT * 9
+const MAX_OT = 8u;
+const MAX_XIN = 120u; // IT * 3 * (PX + 2)
+const MAX_G = 64u; // OT * PX
+const MAX_PX2 = 18u; // PX + 2
+override OT: u32 = 4u; // output channels per invocation
+override IT: u32 = 2u; // input channels per invocation
+override PX: u32 = 8u; // pixels per row segment, <= 16
+override WG: u32 = 16u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let o = gid.x;
-  let i0 = wid.y * CI;
+  let o0 = gid.x * OT;
+  let i0 = wid.y * IT;
   let k = wid.z;
-  let hw = p.height * p.width;
-  let oc = min(o, p.cout - 1u);
+  let h = p.height;
+  let w = p.width;
+  let hw = h * w;
 
-  var acc: array<f32, 36>; // [MAX_CI * 9]
-  var bacc = 0.0;
-  var win: array<f32, 36>; // [MAX_CI][3x3] input windows, row-major
+  var acc: array<f32, MAX_ACC>; // [OT][IT][9]
+  var bacc: array<f32, MAX_OT>; // [OT]
+  var xin: array<f32, MAX_XIN>; // [IT][3][PX + 2]
+  var g: array<f32, MAX_G>; // [OT][PX]
+  var col: array<u32, MAX_PX2>; // clamped column of each segment value
+  var cok: array<bool, MAX_PX2>; // column inside the image
 
-  var roff: array<u32, 12>; // [MAX_CI * 3] start of each window row in x (clamped)
-  var rmask: array<f32, 12>; // [MAX_CI * 3] 1 for rows inside the image, else 0
-  let row_end = min((k + 1u) * p.rows_per_chunk, p.batch * p.height);
+  let row_end = min((k + 1u) * p.rows_per_chunk, p.batch * h);
   for (var row = k * p.rows_per_chunk; row < row_end; row++) {
-    let b = row / p.height;
-    let r = i32(row % p.height);
-    let dy_row = ((b * p.cout + oc) * p.height + u32(r)) * p.width;
-    for (var q = 0u; q < CI; q++) {
-      let plane = (b * p.cin + min(i0 + q, p.cin - 1u)) * hw;
-      for (var ky = 0u; ky < 3u; ky++) {
-        let yy = r + i32(ky) - 1;
-        let ok = i0 + q < p.cin && yy >= 0 && yy < i32(p.height);
-        let j = q * 3u + ky;
-        roff[j] = plane + u32(clamp(yy, 0, i32(p.height) - 1)) * p.width;
-        rmask[j] = select(0.0, 1.0, ok);
-        win[q * 9u + ky * 3u] = 0.0;
-        win[q * 9u + ky * 3u + 1u] = 0.0;
-        win[q * 9u + ky * 3u + 2u] = x[roff[j]] * rmask[j];
+    let b = row / h;
+    let r = row % h;
+    for (var tx = 0u; tx < p.tiles_x; tx++) {
+      let c0 = i32(tx * PX);
+      for (var j = 0u; j < PX + 2u; j++) {
+        let xx = c0 + i32(j) - 1;
+        col[j] = u32(clamp(xx, 0, i32(w) - 1));
+        cok[j] = xx >= 0 && xx < i32(w);
       }
-    }
-    for (var c = 0u; c < p.width; c++) {
-      let g = dy[dy_row + c];
-      bacc += g;
-      let col = min(c + 1u, p.width - 1u);
-      let cmask = select(0.0, 1.0, c + 1u < p.width);
-      for (var q = 0u; q < CI; q++) {
+      for (var q = 0u; q < IT; q++) {
+        let plane = (b * p.cin + min(i0 + q, p.cin - 1u)) * hw;
         for (var ky = 0u; ky < 3u; ky++) {
-          let s = q * 9u + ky * 3u;
-          let j = q * 3u + ky;
-          win[s] = win[s + 1u];
-          win[s + 1u] = win[s + 2u];
-          win[s + 2u] = x[roff[j] + col] * (rmask[j] * cmask);
+          let yy = i32(r + ky) - 1;
+          let rok = i0 + q < p.cin && yy >= 0 && yy < i32(h);
+          let off = plane + u32(clamp(yy, 0, i32(h) - 1)) * w;
+          for (var j = 0u; j < PX + 2u; j++) {
+            xin[(q * 3u + ky) * (PX + 2u) + j] = select(0.0, x[off + col[j]], rok && cok[j]);
+          }
         }
-        for (var t = 0u; t < 9u; t++) {
-          acc[q * 9u + t] = fma(win[q * 9u + t], g, acc[q * 9u + t]);
+      }
+      for (var u = 0u; u < OT; u++) {
+        let o = o0 + u;
+        let base = ((b * p.cout + min(o, p.cout - 1u)) * h + r) * w;
+        for (var j = 0u; j < PX; j++) {
+          let ok = o < p.cout && cok[j + 1u];
+          let v = select(0.0, dy[base + col[j + 1u]], ok);
+          g[u * PX + j] = v;
+          bacc[u] += v;
+        }
+      }
+      for (var u = 0u; u < OT; u++) {
+        for (var q = 0u; q < IT; q++) {
+          for (var t = 0u; t < 9u; t++) {
+            let a = (u * IT + q) * 9u + t;
+            let xs = (q * 3u + t / 3u) * (PX + 2u) + t % 3u;
+            var s = acc[a];
+            for (var j = 0u; j < PX; j++) { s = fma(g[u * PX + j], xin[xs + j], s); }
+            acc[a] = s;
+          }
         }
       }
     }
   }
 
-  if (o >= p.cout) { return; }
   let stride = p.cin * 9u + 1u;
-  let base = (k * p.cout + o) * stride;
-  for (var q = 0u; q < CI; q++) {
-    if (i0 + q >= p.cin) { continue; }
-    for (var t = 0u; t < 9u; t++) { part[base + (i0 + q) * 9u + t] = acc[q * 9u + t]; }
+  for (var u = 0u; u < OT; u++) {
+    let o = o0 + u;
+    if (o >= p.cout) { continue; }
+    let base = (k * p.cout + o) * stride;
+    for (var q = 0u; q < IT; q++) {
+      if (i0 + q >= p.cin) { continue; }
+      for (var t = 0u; t < 9u; t++) {
+        part[base + (i0 + q) * 9u + t] = acc[(u * IT + q) * 9u + t];
+      }
+    }
+    if (wid.y == 0u) { part[base + p.cin * 9u] = bacc[u]; }
   }
-  if (wid.y == 0u) { part[base + p.cin * 9u] = bacc; }
 }

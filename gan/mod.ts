@@ -1,0 +1,11 @@
+/** The StyleGAN2 generator: weight loading and the WebGPU forward pass. */
+export {
+  blockResolutions,
+  expectedTensors,
+  type GeneratorConfig,
+  generatorFromSafeTensors,
+  type GeneratorWeights,
+  loadGenerator,
+  type WeightTensor,
+} from "./weights.ts";
+export { Generator, type NoiseMode, type SynthesisOptions } from "./generator.ts";

@@ -75,7 +75,7 @@ export const TRAIN_OPTIONS = {
   query: { type: "string", default: "5" },
   episodes: { type: "string", default: "1500" },
   lr: { type: "string", default: "0.001" },
-  "image-size": { type: "string", default: "64" },
+  "image-size": { type: "string", default: "32" },
   sampler: { type: "string", default: "mix" },
   "id-layers": { type: "string" },
   "id-res": { type: "string" },
@@ -87,7 +87,7 @@ export const TRAIN_OPTIONS = {
   "calibration-samples": { type: "string", default: "5000" },
   "pool-groups": { type: "string", default: "40" },
   "pool-members": { type: "string", default: "10" },
-  "pool-refresh": { type: "string", default: "5" },
+  "pool-refresh": { type: "string", default: "10" },
   "val-every": { type: "string", default: "100" },
   "val-episodes": { type: "string", default: "300" },
   "val-shot": { type: "string", default: "5" },
@@ -116,7 +116,7 @@ Task and optimisation:
   --way N --shot K --query Q                                          [5, 1, 5]
   --episodes N           training episodes (upper bound)                          [1500]
   --lr LR                Adam learning rate                                       [0.001]
-  --image-size S         classifier input size                                    [64]
+  --image-size S         classifier input size (multiple of 16)                   [32]
 Task synthesis:
   --sampler mix|nomix|zspace|random                                               [mix]
   --id-layers A-B        identity style inputs, inclusive (default 3-6)
@@ -129,7 +129,7 @@ Task synthesis:
   --calibration-samples N                                                         [5000]
   --pool-groups G        N-class groups kept on the GPU                           [40]
   --pool-members M       generated images per class (≥ K+Q)                       [10]
-  --pool-refresh R       replace one group every R episodes (0 = never)           [5]
+  --pool-refresh R       replace one group every R episodes (0 = never)           [10]
                          (--pool-groups 1 --pool-members K+Q --pool-refresh 1 = fresh tasks)
 Validation, test, output:
   --val-every N --val-episodes E --val-shot K                         [100, 300, 5]

@@ -51,7 +51,7 @@ export function conv2dBackwardWeight(
   dw.expectShape([cout, cin, 3, 3], "conv2d_backward_weight dw");
   db.expectShape([cout], "conv2d_backward_weight db");
   const { ot, it, px } = tile ?? conv2dBackwardWeightTile(cin, width);
-  if (ot * it * 9 > 144 || ot > 8 || it * 3 * (px + 2) > 120 || ot * px > 64 || px > 16) {
+  if (ot * it * 9 > 144 || ot > 8 || it * 3 * (px + 2) > 240 || ot * px > 64 || px > 16) {
     throw new RangeError(`conv2d_backward_weight tile ${ot}x${it}x${px} exceeds the kernel's`);
   }
   const tilesO = Math.ceil(cout / ot);

@@ -30,7 +30,7 @@ struct Params {
 
 const MAX_ACC = 144u; // OT * IT * 9
 const MAX_OT = 8u;
-const MAX_XIN = 120u; // IT * 3 * (PX + 2)
+const MAX_XIN = 240u; // IT * 3 * (PX + 2)
 const MAX_G = 64u; // OT * PX
 const MAX_PX2 = 18u; // PX + 2
 override OT: u32 = 4u; // output channels per invocation

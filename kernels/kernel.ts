@@ -104,22 +104,24 @@ export class Kernel {
   }
 
   /**
-   * Binds tensors and params once. `tensors` fill bindings 1, 2, ... in order.
+   * Binds tensors and params once. `tensors` fill bindings 1, 2, ... in order;
+   * an `undefined` slot leaves that binding out (for entry points of a shared
+   * source that do not use it: "auto" layouts hold only the bindings used).
    * `workgroups` is the dispatch grid; use `groups()` to compute it.
    */
   bind(
     gpu: Gpu,
-    tensors: readonly Tensor[],
+    tensors: readonly (Tensor | undefined)[],
     params: ParamValues,
     workgroups: readonly [number, number?, number?],
     overrides: Record<string, number> = {},
   ): Dispatch {
     const device = gpu.device;
     const pipe = this.pipeline(gpu, overrides);
-    const entries: GPUBindGroupEntry[] = tensors.map((t, i) => ({
-      binding: i + 1,
-      resource: { buffer: t.buffer },
-    }));
+    const entries: GPUBindGroupEntry[] = [];
+    tensors.forEach((t, i) => {
+      if (t) entries.push({ binding: i + 1, resource: { buffer: t.buffer } });
+    });
     let uniform: GPUBuffer | undefined;
     if (this.layout.length > 0) {
       const data = packParams(this.layout, params, this.label);
@@ -138,10 +140,14 @@ export class Kernel {
         throw new RangeError(`kernel ${this.label}: workgroup grid [${grid}] outside 1..${limit}`);
       }
     }
+    device.pushErrorScope("validation");
     const bindGroup = device.createBindGroup({
       label: this.label,
       layout: pipe.getBindGroupLayout(0),
       entries,
+    });
+    device.popErrorScope().then((err) => {
+      if (err) console.error(`kernel ${this.label}: bind group: ${err.message}`);
     });
     return { kernel: this, pipeline: pipe, bindGroup, workgroups: grid, uniform };
   }

@@ -7,13 +7,26 @@ import { type Dispatch, groups, Kernel } from "./kernel.ts";
 import type { Tensor } from "./tensor.ts";
 import src from "./proto_classify.wgsl" with { type: "text" };
 
-const kernel = new Kernel("proto_classify", src);
+const kernels = {
+  prototypes: new Kernel("proto_classify.prototypes", src, "prototypes"),
+  distances: new Kernel("proto_classify.distances", src, "distances"),
+  decide: new Kernel("proto_classify.decide", src, "decide"),
+};
+
+/** A 2-D grid of 64-wide workgroups covering `n` invocations (row stride 65535·64). */
+function grid(n: number): [number, number] {
+  const g = groups(n, 64);
+  return [Math.min(g, 65535), Math.ceil(g / 65535)];
+}
 
 /**
- * Binds classification of E episodes.
+ * Binds classification of E episodes: three dispatches (prototypes,
+ * distances, decision) over scratch tensors the caller owns.
  * @param emb [M, D] embeddings
  * @param support [E, N, K] u32 indices into emb
  * @param query [E, N·Q] u32 indices into emb, class-major
+ * @param proto [E, N, D] scratch for the prototypes
+ * @param dist [E, N·Q, N] scratch for the squared distances
  * @param correct [E, N·Q] output: 1 where the query is classified correctly
  */
 export function bindProtoClassify(
@@ -21,17 +34,28 @@ export function bindProtoClassify(
   emb: Tensor,
   support: Tensor,
   query: Tensor,
+  proto: Tensor,
+  dist: Tensor,
   correct: Tensor,
-): Dispatch {
+): Dispatch[] {
   const [e, way, shot] = support.shape;
   const per = query.shape[1];
+  const dim = emb.shape[1];
   query.expectShape([e, -1], "proto_classify query indices");
+  proto.expectShape([e, way, dim], "proto_classify prototypes");
+  dist.expectShape([e, per, way], "proto_classify distances");
   correct.expectShape([e, per], "proto_classify output");
   if (per % way !== 0) {
     throw new RangeError(`proto_classify: ${per} queries per episode is not a multiple of ${way}`);
   }
-  const params = { episodes: e, way, shot, query: per / way, dim: emb.shape[1] };
-  return kernel.bind(gpu, [emb, support, query, correct], params, [groups(e * per, 64)]);
+  const params = { episodes: e, way, shot, query: per / way, dim };
+  // Bindings 1-6 are emb, support, query, proto, dist, correct; each pass binds what it reads.
+  const _ = undefined;
+  return [
+    kernels.prototypes.bind(gpu, [emb, support, _, proto], params, grid(e * way * dim)),
+    kernels.distances.bind(gpu, [emb, _, query, proto, dist], params, grid(e * per * way)),
+    kernels.decide.bind(gpu, [_, _, _, _, dist, correct], params, [groups(e * per, 64)]),
+  ];
 }
 
 /** Reference: fraction of correct queries per episode, float64. */

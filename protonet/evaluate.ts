@@ -101,12 +101,31 @@ export async function evaluateEpisodes(
     support.set(ep.support.flat(), i * way * shot);
     query.set(ep.query.flat(), i * way * perClass);
   });
-  const ts = Tensor.from(gpu, support, [e, way, shot], "eval support indices");
-  const tq = Tensor.from(gpu, query, [e, way * perClass], "eval query indices");
-  const tc = Tensor.zeros(gpu, [e, way * perClass], "eval correct");
-  submit(gpu, [bindProtoClassify(gpu, embeddings, ts, tq, tc)], "evaluate episodes");
-  const correct = await tc.read();
-  for (const t of [ts, tq, tc]) t.destroy();
+  // Chunks keep the prototype scratch [E, N, D] well inside binding limits.
+  const dim = embeddings.shape[1];
+  const chunk = Math.max(1, Math.min(e, Math.floor(2 ** 24 / (way * dim))));
+  const correct = new Float32Array(e * way * perClass);
+  for (let start = 0; start < e; start += chunk) {
+    const n = Math.min(chunk, e - start);
+    const ts = Tensor.from(
+      gpu,
+      support.subarray(start * way * shot, (start + n) * way * shot),
+      [n, way, shot],
+      "eval support indices",
+    );
+    const tq = Tensor.from(
+      gpu,
+      query.subarray(start * way * perClass, (start + n) * way * perClass),
+      [n, way * perClass],
+      "eval query indices",
+    );
+    const tp = Tensor.zeros(gpu, [n, way, dim], "eval prototypes");
+    const td = Tensor.zeros(gpu, [n, way * perClass, way], "eval distances");
+    const tc = Tensor.zeros(gpu, [n, way * perClass], "eval correct");
+    submit(gpu, bindProtoClassify(gpu, embeddings, ts, tq, tp, td, tc), "evaluate episodes");
+    correct.set(await tc.read(), start * way * perClass);
+    for (const t of [ts, tq, tp, td, tc]) t.destroy();
+  }
   const per = way * perClass;
   const acc = new Float64Array(e);
   for (let i = 0; i < e; i++) {

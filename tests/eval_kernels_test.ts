@@ -28,28 +28,41 @@ for (const [r, s, gray] of [[16, 8, false], [16, 6, true], [8, 8, false]] as con
   });
 }
 
-Deno.test({
-  name: "proto_classify accuracy per episode matches the float64 reference",
-  ignore: !gpuAvailable,
-  fn: async () => {
-    const g = await gpu();
-    const rng = new Rng(9);
-    const [m, dim, episodes, way, shot, perClass] = [40, 7, 12, 4, 3, 2];
-    // Clustered embeddings so accuracy is neither 0 nor 1 everywhere.
-    const emb = new Float32Array(m * dim).map((_, i) => ((i / dim) | 0) % way + rng.normal());
-    const support = new Uint32Array(episodes * way * shot).map(() => rng.int(m));
-    const query = new Uint32Array(episodes * way * perClass).map(() => rng.int(m));
-    const te = Tensor.from(g, emb, [m, dim], "emb");
-    const ts = Tensor.from(g, support, [episodes, way, shot], "support");
-    const tq = Tensor.from(g, query, [episodes, way * perClass], "query");
-    const tc = Tensor.zeros(g, [episodes, way * perClass], "correct");
-    submit(g, [bindProtoClassify(g, te, ts, tq, tc)]);
-    const correct = await tc.read();
-    const got = Array.from({ length: episodes }, (_, e) =>
-      correct.subarray(e * way * perClass, (e + 1) * way * perClass).reduce((a, b) => a + b, 0) /
-      (way * perClass));
-    const want = protoClassifyReference(emb, dim, support, query, episodes, way, shot, perClass);
-    assertClose(got, want, "episode accuracy", { atol: 1e-9 });
-    for (const t of [te, ts, tq, tc]) t.destroy();
-  },
-});
+// The second shape has N·K·D = 76800 > 65535, the per-loop trip limit of llvmpipe that a
+// single-pass kernel silently hit (it returned chance accuracy for 5-shot pixel prototypes).
+for (
+  const [m, dim, episodes, way, shot, perClass] of [[40, 7, 12, 4, 3, 2], [60, 3072, 6, 5, 5, 2]]
+) {
+  Deno.test({
+    name: `proto_classify accuracy per episode matches the float64 reference (D ${dim}, K ${shot})`,
+    ignore: !gpuAvailable,
+    fn: async () => {
+      const g = await gpu();
+      const rng = new Rng(9);
+      // Clustered embeddings so accuracy is neither 0 nor 1 everywhere.
+      const emb = new Float32Array(m * dim).map((_, i) => ((i / dim) | 0) % way + rng.normal());
+      const support = new Uint32Array(episodes * way * shot).map(() => rng.int(m));
+      const query = new Uint32Array(episodes * way * perClass).map(() => rng.int(m));
+      const te = Tensor.from(g, emb, [m, dim], "emb");
+      const ts = Tensor.from(g, support, [episodes, way, shot], "support");
+      const tq = Tensor.from(g, query, [episodes, way * perClass], "query");
+      const tp = Tensor.zeros(g, [episodes, way, dim], "proto");
+      const td = Tensor.zeros(g, [episodes, way * perClass, way], "dist");
+      const tc = Tensor.zeros(g, [episodes, way * perClass], "correct");
+      submit(g, bindProtoClassify(g, te, ts, tq, tp, td, tc));
+      const correct = await tc.read();
+      const got = Array.from(
+        { length: episodes },
+        (_, e) =>
+          correct.subarray(e * way * perClass, (e + 1) * way * perClass).reduce(
+            (a, b) => a + b,
+            0,
+          ) /
+          (way * perClass),
+      );
+      const want = protoClassifyReference(emb, dim, support, query, episodes, way, shot, perClass);
+      assertClose(got, want, "episode accuracy", { atol: 1e-9 });
+      for (const t of [te, ts, tq, tp, td, tc]) t.destroy();
+    },
+  });
+}

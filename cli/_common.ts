@@ -51,7 +51,11 @@ export function rangeFlag(name: string, value: string | undefined): [number, num
 }
 
 /** Checks a choice flag against its allowed values. */
-export function choiceFlag<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+export function choiceFlag<T extends string>(
+  name: string,
+  value: string,
+  allowed: readonly T[],
+): T {
   if (!(allowed as readonly string[]).includes(value)) {
     throw new UsageError(`--${name} must be one of ${allowed.join(", ")}, got "${value}"`);
   }
@@ -66,7 +70,9 @@ export async function requirePath(flag: string, path: string, kind: "file" | "di
   } catch {
     throw new UsageError(`--${flag}: ${path} does not exist`);
   }
-  if (kind === "dir" && !info.isDirectory) throw new UsageError(`--${flag}: ${path} is not a directory`);
+  if (kind === "dir" && !info.isDirectory) {
+    throw new UsageError(`--${flag}: ${path} is not a directory`);
+  }
   if (kind === "file" && !info.isFile) throw new UsageError(`--${flag}: ${path} is not a file`);
 }
 
@@ -79,8 +85,17 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
     await main();
   } catch (e) {
     const err = e as Error;
-    const userError = ["UsageError", "WeightFileError", "ImageDecodeError", "DatasetError",
-      "SamplingError", "NoGpuError", "CheckpointError", "LayoutError", "RangeError"].includes(err.name);
+    const userError = [
+      "UsageError",
+      "WeightFileError",
+      "ImageDecodeError",
+      "DatasetError",
+      "SamplingError",
+      "NoGpuError",
+      "CheckpointError",
+      "LayoutError",
+      "RangeError",
+    ].includes(err.name);
     if (userError) {
       console.error(`error: ${err.message}`);
       Deno.exit(2);

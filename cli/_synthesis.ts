@@ -10,8 +10,8 @@ import type { ColorMode } from "../data/preprocess.ts";
 import { Generator } from "../gan/generator.ts";
 import { loadGenerator } from "../gan/weights.ts";
 import {
-  type Calibration,
   calibrate,
+  type Calibration,
   DEFAULT_SAMPLER,
   layersForResolutions,
   type SamplerConfig,
@@ -125,7 +125,9 @@ export class Synthesis {
       );
       await Deno.mkdir(cacheDir, { recursive: true });
       await writeFileAtomic(path, JSON.stringify(cal, null, 2));
-      say(`calibration  ${cal.samples} latents in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      say(
+        `calibration  ${cal.samples} latents in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
     }
     say(
       `calibration  median identity distance m = ${cal!.medianW.toFixed(4)} (w, inputs ` +
@@ -139,7 +141,11 @@ export class Synthesis {
   }
 
   /** Fills the pool of synthetic classes (after `calibrate`). */
-  async buildPool(gpu: Gpu, mode: ColorMode, say: (line: string) => void): Promise<SyntheticEpisodes> {
+  async buildPool(
+    gpu: Gpu,
+    mode: ColorMode,
+    say: (line: string) => void,
+  ): Promise<SyntheticEpisodes> {
     if (!this.sampler) throw new Error("calibrate() must run before buildPool()");
     const r = this.req;
     const t0 = performance.now();

@@ -207,8 +207,10 @@ export async function parseTrainFlags(v: Values): Promise<TrainConfig> {
     try {
       const entries = [...Deno.readDirSync(config.out)];
       if (entries.length > 0) {
-        throw new UsageError(`--out ${config.out} already holds a run; choose another directory ` +
-          `or continue it with --resume ${config.out}/last.safetensors`);
+        throw new UsageError(
+          `--out ${config.out} already holds a run; choose another directory ` +
+            `or continue it with --resume ${config.out}/last.safetensors`,
+        );
       }
     } catch (e) {
       if (e instanceof UsageError) throw e;

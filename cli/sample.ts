@@ -9,7 +9,15 @@ import { Rng } from "../data/random.ts";
 import { renderLatents } from "../gan/render.ts";
 import { mixLatents } from "../gan/sampler.ts";
 import { acquireGpu } from "../kernels/device.ts";
-import { choiceFlag, defaultRunDir, intFlag, numberFlag, rangeFlag, requirePath, runMain } from "./_common.ts";
+import {
+  choiceFlag,
+  defaultRunDir,
+  intFlag,
+  numberFlag,
+  rangeFlag,
+  requirePath,
+  runMain,
+} from "./_common.ts";
 import { EMBEDDED } from "./_train_config.ts";
 import { Synthesis } from "./_synthesis.ts";
 
@@ -121,7 +129,8 @@ async function main(): Promise<void> {
   const n = 6;
   const wRows = await mapper.map(rng.normals(n * zDim), n);
   const wCols = await mapper.map(rng.normals(n * zDim), n);
-  const cells = new Float32Array(n * n * mapper.wDim), others = new Float32Array(n * n * mapper.wDim);
+  const cells = new Float32Array(n * n * mapper.wDim),
+    others = new Float32Array(n * n * mapper.wDim);
   const d = mapper.wDim;
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < n; c++) {
@@ -130,7 +139,13 @@ async function main(): Promise<void> {
     }
   }
   const plain = (ww: Float32Array, k: number) =>
-    renderLatents(generator, mixLatents(ww, ww, k, numWs, [0, numWs], mapper.wAvg, psi), k, "const", rng);
+    renderLatents(
+      generator,
+      mixLatents(ww, ww, k, numWs, [0, numWs], mapper.wAvg, psi),
+      k,
+      "const",
+      rng,
+    );
   const rowImgs = await plain(wRows, n);
   const colImgs = await plain(wCols, n);
   const mixed = await renderLatents(

@@ -7,8 +7,8 @@ import { parseArgs } from "node:util";
 import { writeLinePlotPng } from "../data/png.ts";
 import { acquireGpu } from "../kernels/device.ts";
 import { gpuMemory } from "../kernels/tensor.ts";
-import { type LoopState, initialLoopState, runTrainingLoop } from "../protonet/train_loop.ts";
-import { evaluateOnSet, type EvalSetting, loadSet } from "../protonet/real_eval.ts";
+import { initialLoopState, type LoopState, runTrainingLoop } from "../protonet/train_loop.ts";
+import { type EvalSetting, evaluateOnSet, loadSet } from "../protonet/real_eval.ts";
 import { pct, RunLog, runMain } from "./_common.ts";
 import { parseTrainFlags, TRAIN_OPTIONS, TRAIN_USAGE } from "./_train_config.ts";
 import { openRealData } from "./_real_data.ts";
@@ -32,7 +32,10 @@ async function main(): Promise<void> {
     maxShot: Math.max(config.valShot, ...config.testShots),
   });
   const synthesis = await Synthesis.create(gpu, config);
-  const facts: Record<string, unknown> = { generator: config.generator, sampler: synthesis.samplerConfig };
+  const facts: Record<string, unknown> = {
+    generator: config.generator,
+    sampler: synthesis.samplerConfig,
+  };
   const session = ProtoNetSession.create(gpu, config, real.inputMode, facts);
   let state: LoopState = initialLoopState();
   if (config.resume) state = await session.resume(config.resume);
@@ -42,10 +45,14 @@ async function main(): Promise<void> {
   log.say(`adapter      ${gpu.description}${gpu.isFallback ? " (software fallback)" : ""}`);
   log.say(`generator    ${config.generator} (${synthesis.describe()})`);
   log.say(`real data    ${real.describe()}`);
-  log.say(`input        ${real.inputMode} ${config.imageSize}×${config.imageSize}` +
-    `${real.modeNote ? ` (${real.modeNote})` : ""}`);
-  log.say(`task         ${config.way}-way ${config.shot}-shot ${config.query}-query, ` +
-    `${config.episodes} episodes max, lr ${config.lr}, seed ${config.seed}`);
+  log.say(
+    `input        ${real.inputMode} ${config.imageSize}×${config.imageSize}` +
+      `${real.modeNote ? ` (${real.modeNote})` : ""}`,
+  );
+  log.say(
+    `task         ${config.way}-way ${config.shot}-shot ${config.query}-query, ` +
+      `${config.episodes} episodes max, lr ${config.lr}, seed ${config.seed}`,
+  );
   for (const line of real.warnings) log.say(`warning      ${line}`);
   await log.writeJson("config.json", { ...config, adapter: gpu.description });
   await log.writeJson("split.json", real.split);
@@ -66,42 +73,52 @@ async function main(): Promise<void> {
     episodes: config.valEpisodes,
     seed: config.seed + 1,
   };
-  const result = await runTrainingLoop(session, pool, {
-    episodes: config.episodes,
-    validateEvery: config.valEvery,
-    patience: config.patience,
-    logEvery: config.logEvery,
-    seed: config.seed,
-  }, state, {
-    validate: async () => {
-      const [r] = await evaluateOnSet(gpu, session.evalModel(), valSet, [valSetting]);
-      return { episodes: r.episodes, mean: r.mean, ci95: r.ci95, perEpisode: r.perEpisode };
+  const result = await runTrainingLoop(
+    session,
+    pool,
+    {
+      episodes: config.episodes,
+      validateEvery: config.valEvery,
+      patience: config.patience,
+      logEvery: config.logEvery,
+      seed: config.seed,
     },
-    checkpoint: async (s, improved) => {
-      await session.save(`${config.out}/last.safetensors`, s, { optimizer: true });
-      if (improved) await session.save(`${config.out}/best.safetensors`, s, { optimizer: false });
+    state,
+    {
+      validate: async () => {
+        const [r] = await evaluateOnSet(gpu, session.evalModel(), valSet, [valSetting]);
+        return { episodes: r.episodes, mean: r.mean, ci95: r.ci95, perEpisode: r.perEpisode };
+      },
+      checkpoint: async (s, improved) => {
+        await session.save(`${config.out}/last.safetensors`, s, { optimizer: true });
+        if (improved) await session.save(`${config.out}/best.safetensors`, s, { optimizer: false });
+      },
+      onLog: (l) => {
+        const acc = pool.acceptance();
+        log.say(
+          `episode ${String(l.episode).padStart(5)}  loss ${l.loss.toFixed(4)}  ` +
+            `train acc ${(100 * l.accuracy).toFixed(1)}%  ${
+              l.episodesPerSecond.toFixed(2)
+            } ep/s  ` +
+            `accept anchors ${acc.anchors} near ${acc.near}  σ ${acc.sigma}  ` +
+            `gpu ${(gpuMemory.liveBytes / 2 ** 20).toFixed(0)} MiB`,
+        );
+        for (const note of pool.notes()) log.say(`sampler      ${note}`);
+        log.record("train", { ...l, gpuBytes: gpuMemory.liveBytes, acceptance: acc });
+      },
+      onValidation: (s, summary, improved) => {
+        log.say(
+          `validation @ ${s.episode}: ${config.way}-way ${config.valShot}-shot ` +
+            `${pct(summary.mean, summary.ci95)} over ${summary.episodes} episodes` +
+            `${
+              improved ? "  (best so far, saved)" : `  (best ${pct(s.bestValAccuracy, 0)} @ ` +
+                `${s.bestEpisode})`
+            }`,
+        );
+        log.record("validation", { episode: s.episode, mean: summary.mean, ci95: summary.ci95 });
+      },
     },
-    onLog: (l) => {
-      const acc = pool.acceptance();
-      log.say(
-        `episode ${String(l.episode).padStart(5)}  loss ${l.loss.toFixed(4)}  ` +
-          `train acc ${(100 * l.accuracy).toFixed(1)}%  ${l.episodesPerSecond.toFixed(2)} ep/s  ` +
-          `accept anchors ${acc.anchors} near ${acc.near}  σ ${acc.sigma}  ` +
-          `gpu ${(gpuMemory.liveBytes / 2 ** 20).toFixed(0)} MiB`,
-      );
-      for (const note of pool.notes()) log.say(`sampler      ${note}`);
-      log.record("train", { ...l, gpuBytes: gpuMemory.liveBytes, acceptance: acc });
-    },
-    onValidation: (s, summary, improved) => {
-      log.say(
-        `validation @ ${s.episode}: ${config.way}-way ${config.valShot}-shot ` +
-          `${pct(summary.mean, summary.ci95)} over ${summary.episodes} episodes` +
-          `${improved ? "  (best so far, saved)" : `  (best ${pct(s.bestValAccuracy, 0)} @ ` +
-            `${s.bestEpisode})`}`,
-      );
-      log.record("validation", { episode: s.episode, mean: summary.mean, ci95: summary.ci95 });
-    },
-  });
+  );
   state = result.state;
   log.say(
     result.stoppedEarly
@@ -125,17 +142,39 @@ async function main(): Promise<void> {
     episodes: config.testEpisodes,
     seed: config.seed + 2,
   }));
-  log.say(`testing on ${real.test.identities.length} unseen identities, ` +
-    `${config.testEpisodes} episodes per setting`);
+  log.say(
+    `testing on ${real.test.identities.length} unseen identities, ` +
+      `${config.testEpisodes} episodes per setting`,
+  );
   const rows = [
-    { method: "protonet (this run)", results: await evaluateOnSet(gpu, session.evalModel(), testSet, settings) },
-    { method: "random-init conv4", results: await evaluateOnSet(gpu, await session.randomInitModel(config.seed + 3), testSet, settings) },
-    { method: "pixel prototypes", results: await evaluateOnSet(gpu, { kind: "pixels" }, testSet, settings) },
+    {
+      method: "protonet (this run)",
+      results: await evaluateOnSet(gpu, session.evalModel(), testSet, settings),
+    },
+    {
+      method: "random-init conv4",
+      results: await evaluateOnSet(
+        gpu,
+        await session.randomInitModel(config.seed + 3),
+        testSet,
+        settings,
+      ),
+    },
+    {
+      method: "pixel prototypes",
+      results: await evaluateOnSet(gpu, { kind: "pixels" }, testSet, settings),
+    },
   ];
   log.say("");
-  log.say(`method                ${settings.map((s) => `${s.way}-way ${s.shot}-shot`.padEnd(18)).join("")}`);
+  log.say(
+    `method                ${
+      settings.map((s) => `${s.way}-way ${s.shot}-shot`.padEnd(18)).join("")
+    }`,
+  );
   for (const r of rows) {
-    log.say(`${r.method.padEnd(22)}${r.results.map((x) => pct(x.mean, x.ci95).padEnd(18)).join("")}`);
+    log.say(
+      `${r.method.padEnd(22)}${r.results.map((x) => pct(x.mean, x.ci95).padEnd(18)).join("")}`,
+    );
   }
   const wallSeconds = (performance.now() - started) / 1000;
   const resultsPath = await log.writeJson("results.json", {

@@ -15,8 +15,9 @@
  * Shape legend: B batch, C/I input channels, O output channels, H, W spatial, N classes,
  * K support per class, Q queries per class, D embedding.
  */
-import type * as TfCore from "npm:@tensorflow/tfjs-core@4.22.0";
-import type { WebGPUBackend } from "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
+// Pinned inline until deno.json maps these (then import the bare names and drop the ignores).
+import type * as TfCore from "@tensorflow/tfjs-core";
+import type { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import { Rng } from "../data/random.ts";
 
 type Tf = typeof TfCore;
@@ -142,10 +143,14 @@ async function load(options: TfjsPeerOptions): Promise<TfjsPeerInit> {
   if (typeof navigator === "undefined" || !("gpu" in navigator)) {
     return { reason: "navigator.gpu is missing in this runtime" };
   }
+  // Same request tfjs makes; checked here so a missing adapter gives a reason, not its stack.
+  if (!(await navigator.gpu.requestAdapter({ powerPreference: "high-performance" }))) {
+    return { reason: "no WebGPU adapter (navigator.gpu.requestAdapter returned null)" };
+  }
   let tf: Tf;
   try {
-    tf = await import("npm:@tensorflow/tfjs-core@4.22.0");
-    await import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0");
+    tf = await import("@tensorflow/tfjs-core");
+    await import("@tensorflow/tfjs-backend-webgpu");
   } catch (e) {
     return { reason: `cannot load tfjs ${TFJS_VERSION}: ${(e as Error).message}` };
   }
@@ -175,8 +180,12 @@ function inputs(given: Float32Array | undefined, n: number, rng: Rng, scale: num
   return v;
 }
 
-function positive(what: string, v: number) {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${what} is ${v}, expected an integer ≥ 1`);
+function positive(op: string, dims: Record<string, number>) {
+  for (const [k, v] of Object.entries(dims)) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new Error(`${op} ${k} is ${v}, expected an integer ≥ 1`);
+    }
+  }
 }
 
 /** The tfjs WebGPU peer. Build ops once, then time `op.run`. */
@@ -244,9 +253,10 @@ export class TfjsPeer {
     return { name, flops, run, check, dispose: () => tf.dispose(keep) };
   }
 
-  /** NCHW [B, C, H, W] values as an NHWC tfjs tensor. */
-  #nhwc(v: Float32Array, b: number, c: number, h: number, w: number): TfCore.Tensor4D {
-    const tf = this.#tf;
+  /** NCHW [B, C, H, W] values (given or drawn) as an NHWC tfjs tensor. */
+  #nhwc(given: Float32Array | undefined, dims: number[], rng: Rng, what: string) {
+    const tf = this.#tf, [b, c, h, w] = dims;
+    const v = inputs(given, b * c * h * w, rng, 1, `${what} [B, C, H, W]`);
     return tf.tidy(() => tf.transpose(tf.tensor4d(v, [b, c, h, w]), [0, 2, 3, 1]));
   }
 
@@ -260,7 +270,7 @@ export class TfjsPeer {
 
   /** `C = A B` with A [M, K], B [K, N]; check returns C [M, N]. flops = 2MKN. */
   matmul(m: number, k: number, n: number, a?: Float32Array, b?: Float32Array): PeerOp {
-    [["m", m], ["k", k], ["n", n]].forEach(([w, v]) => positive(`matmul ${w}`, v as number));
+    positive("matmul", { m, k, n });
     const tf = this.#tf, rng = this.#rng();
     const ta = tf.tensor2d(inputs(a, m * k, rng, 1, "matmul a [M, K]"), [m, k]);
     const tb = tf.tensor2d(inputs(b, k * n, rng, 1, "matmul b [K, N]"), [k, n]);
@@ -269,30 +279,15 @@ export class TfjsPeer {
 
   #convCommon(s: ConvSpec) {
     const { batch: b, cin: i, cout: o, height: h, width: w } = s;
-    [["batch", b], ["cin", i], ["cout", o], ["height", h], ["width", w]]
-      .forEach(([name, v]) => positive(`conv ${name}`, v as number));
-    return {
-      b,
-      i,
-      o,
-      h,
-      w,
-      rng: this.#rng(),
-      tag: `${b}x${i}x${h}x${w}->${o}`,
-      flops: 2 * b * o * i * 9 * h * w,
-    };
+    positive("conv2d", { batch: b, cin: i, cout: o, height: h, width: w });
+    const tag = `${b}x${i}x${h}x${w}->${o}`, flops = 2 * b * o * i * 9 * h * w;
+    return { b, i, o, h, w, rng: this.#rng(), tag, flops };
   }
 
   /** Forward 3x3 conv, padding 1, no bias: y [B, O, H, W] = conv(x, w). flops = 2BOI9HW. */
   conv2d(spec: ConvSpec): PeerOp {
     const tf = this.#tf, { b, i, o, h, w, rng, tag, flops } = this.#convCommon(spec);
-    const x = this.#nhwc(
-      inputs(spec.x, b * i * h * w, rng, 1, "conv2d x [B, I, H, W]"),
-      b,
-      i,
-      h,
-      w,
-    );
+    const x = this.#nhwc(spec.x, [b, i, h, w], rng, "conv2d x");
     const wv = inputs(spec.w, o * i * 9, rng, 1 / Math.sqrt(9 * i), "conv2d w [O, I, 3, 3]");
     const f = this.#filter(wv, o, i, [2, 3, 1, 0]); // [3, 3, I, O]
     return this.#op(`conv2d ${tag}`, flops, [x, f], () => tf.conv2d(x, f, 1, 1), this.#toNchw);
@@ -304,8 +299,7 @@ export class TfjsPeer {
    */
   conv2dBackwardData(spec: ConvSpec): PeerOp {
     const tf = this.#tf, { b, i, o, h, w, rng, tag, flops } = this.#convCommon(spec);
-    const dyv = inputs(spec.dy, b * o * h * w, rng, 1, "conv2d dy [B, O, H, W]");
-    const dy = this.#nhwc(dyv, b, o, h, w);
+    const dy = this.#nhwc(spec.dy, [b, o, h, w], rng, "conv2d dy");
     const wv = inputs(spec.w, o * i * 9, rng, 1 / Math.sqrt(9 * i), "conv2d w [O, I, 3, 3]");
     const f = this.#filter(wv, o, i, [2, 3, 1, 0]); // [3, 3, I, O]
     const run = () => tf.conv2dTranspose(dy, f, [b, h, w, i], 1, 1);
@@ -319,20 +313,8 @@ export class TfjsPeer {
    */
   conv2dBackwardWeight(spec: ConvSpec): PeerOp {
     const tf = this.#tf, { b, i, o, h, w, rng, tag, flops } = this.#convCommon(spec);
-    const x = this.#nhwc(
-      inputs(spec.x, b * i * h * w, rng, 1, "conv2d x [B, I, H, W]"),
-      b,
-      i,
-      h,
-      w,
-    );
-    const dy = this.#nhwc(
-      inputs(spec.dy, b * o * h * w, rng, 1, "conv2d dy [B, O, H, W]"),
-      b,
-      o,
-      h,
-      w,
-    );
+    const x = this.#nhwc(spec.x, [b, i, h, w], rng, "conv2d x");
+    const dy = this.#nhwc(spec.dy, [b, o, h, w], rng, "conv2d dy");
     const attrs = { strides: 1, pad: 1, dataFormat: "NHWC", filterShape: [3, 3, i, o] };
     const run = () =>
       tf.engine().runKernel(
@@ -352,17 +334,10 @@ export class TfjsPeer {
    */
   modconv(spec: ModConvSpec): PeerOp {
     const { batch: b, cin: i, cout: o, height: h, width: w, up = false } = spec;
-    [["batch", b], ["cin", i], ["cout", o], ["height", h], ["width", w]]
-      .forEach(([name, v]) => positive(`modconv ${name}`, v as number));
+    positive("modconv", { batch: b, cin: i, cout: o, height: h, width: w });
     const tf = this.#tf, rng = this.#rng();
     const ho = up ? 2 * h : h, wo = up ? 2 * w : w;
-    const x = this.#nhwc(
-      inputs(spec.x, b * i * h * w, rng, 1, "modconv x [B, I, H, W]"),
-      b,
-      i,
-      h,
-      w,
-    );
+    const x = this.#nhwc(spec.x, [b, i, h, w], rng, "modconv x");
     const s = tf.tensor2d(inputs(spec.s, b * i, rng, 1, "modconv s [B, I]"), [b, i]);
     const sImg = tf.reshape(s, [b, 1, 1, i]);
     const wv = inputs(spec.w, o * i * 9, rng, 1, "modconv w [O, I, 3, 3]");
@@ -418,8 +393,7 @@ export class TfjsPeer {
    */
   mapping(spec: MappingSpec = {}): PeerOp {
     const { batch = 256, dim = 128, layers = 4, lrMul = 0.01 } = spec;
-    [["batch", batch], ["dim", dim], ["layers", layers]]
-      .forEach(([name, v]) => positive(`mapping ${name}`, v as number));
+    positive("mapping", { batch, dim, layers });
     const tf = this.#tf, rng = this.#rng();
     const z = tf.tensor2d(inputs(spec.z, batch * dim, rng, 1, "mapping z [B, D]"), [batch, dim]);
     const wGain = Math.SQRT2 * lrMul / Math.sqrt(dim), bGain = Math.SQRT2 * lrMul;
@@ -457,14 +431,9 @@ export class TfjsPeer {
     spec: ImageSpec & { gamma?: Float32Array; beta?: Float32Array; relu?: boolean },
   ): PeerOp {
     const { batch: b, channels: c, height: h, width: w, relu = true } = spec;
+    positive("batchnorm", { batch: b, channels: c, height: h, width: w });
     const tf = this.#tf, rng = this.#rng();
-    const x = this.#nhwc(
-      inputs(spec.x, b * c * h * w, rng, 1, "batchnorm x [B, C, H, W]"),
-      b,
-      c,
-      h,
-      w,
-    );
+    const x = this.#nhwc(spec.x, [b, c, h, w], rng, "batchnorm x");
     const gamma = tf.tensor1d(spec.gamma ?? new Float32Array(c).fill(1));
     const beta = tf.tensor1d(spec.beta ?? new Float32Array(c));
     if (gamma.size !== c || beta.size !== c) throw new Error(`batchnorm gamma/beta: expected ${c}`);
@@ -479,17 +448,12 @@ export class TfjsPeer {
   /** 2x2 max-pool, stride 2: check returns [B, C, H/2, W/2]. flops = 0. */
   maxpool(spec: ImageSpec): PeerOp {
     const { batch: b, channels: c, height: h, width: w } = spec;
+    positive("maxpool", { batch: b, channels: c, height: h, width: w });
     if (h % 2 !== 0 || w % 2 !== 0) {
       throw new Error(`maxpool: height ${h} and width ${w} must be even`);
     }
     const tf = this.#tf, rng = this.#rng();
-    const x = this.#nhwc(
-      inputs(spec.x, b * c * h * w, rng, 1, "maxpool x [B, C, H, W]"),
-      b,
-      c,
-      h,
-      w,
-    );
+    const x = this.#nhwc(spec.x, [b, c, h, w], rng, "maxpool x");
     const compute = () => tf.maxPool(x, 2, 2, "valid");
     return this.#op(`maxpool ${b}x${c}x${h}x${w}`, 0, [x], compute, this.#toNchw);
   }
@@ -502,8 +466,7 @@ export class TfjsPeer {
    */
   protoLoss(spec: ProtoSpec): PeerOp {
     const { nWay: n, kShot: k, nQuery: q, dim: d } = spec;
-    [["nWay", n], ["kShot", k], ["nQuery", q], ["dim", d]]
-      .forEach(([name, v]) => positive(`protoLoss ${name}`, v as number));
+    positive("protoLoss", { nWay: n, kShot: k, nQuery: q, dim: d });
     const tf = this.#tf, rng = this.#rng();
     const rows = n * (k + q);
     const e = tf.tensor2d(inputs(spec.e, rows * d, rng, 1, "protoLoss e [N(K+Q), D]"), [rows, d]);

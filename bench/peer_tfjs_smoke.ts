@@ -2,7 +2,7 @@
  * Self-test of the tfjs WebGPU peer: checks each op against our float64 references at small
  * shapes, then times each op at the ProtoNet / generator shapes (2 warm-ups, median of 5).
  * Usage: deno run --allow-read --allow-env bench/peer_tfjs_smoke.ts [--runs 5] [--warmup 2]
- *   [--no-check]
+ *   [--no-check] [--only SUBSTRING]   (the full table takes ~4 minutes on llvmpipe)
  */
 import { parseArgs } from "node:util";
 import { initTfjsPeer, type PeerOp, type TfjsPeer } from "./peer_tfjs.ts";
@@ -132,6 +132,7 @@ if (import.meta.main) {
       runs: { type: "string", default: "5" },
       warmup: { type: "string", default: "2" },
       "no-check": { type: "boolean", default: false },
+      only: { type: "string", default: "" },
     },
   });
   const init = await initTfjsPeer();
@@ -171,6 +172,10 @@ if (import.meta.main) {
   console.log(`${"op".padEnd(36)} median ms    min ms  GFLOP/s`);
   for (const make of ops) {
     const op = make();
+    if (!op.name.includes(values.only)) {
+      op.dispose();
+      continue;
+    }
     const t = await time(op, warmup, runs);
     const gflops = op.flops > 0 ? (op.flops / t.median / 1e6).toFixed(2) : "-";
     console.log(

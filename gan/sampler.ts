@@ -145,6 +145,8 @@ export class TaskSampler {
   };
   /** Messages about σ changes since the last `drainNotes()`. */
   #notes: string[] = [];
+  /** Near-sample candidates tried and kept since σ last changed. */
+  #window = { tried: 0, kept: 0 };
 
   constructor(
     readonly mapper: LatentMapper,
@@ -257,21 +259,30 @@ export class TaskSampler {
       tried += batch;
       this.stats.nearTried += batch;
       this.stats.nearKept += acceptedHere;
-      if (reject) this.#adaptSigma(acceptedHere / batch);
+      if (reject) this.#adaptSigma(acceptedHere, batch);
     }
     return kept;
   }
 
-  /** Keeps the near-sample acceptance rate within [0.1, 0.9] by scaling σ within bounds. */
-  #adaptSigma(rate: number): void {
+  /**
+   * Keeps the near-sample acceptance rate within [0.1, 0.9] by scaling σ
+   * within bounds. The rate is measured over at least 200 candidates (many
+   * anchors), since one anchor's rate says little about the next one's.
+   */
+  #adaptSigma(kept: number, tried: number): void {
+    this.#window.tried += tried;
+    this.#window.kept += kept;
+    if (this.#window.tried < 200) return;
+    const rate = this.#window.kept / this.#window.tried;
+    this.#window = { tried: 0, kept: 0 };
     const { sigmaMin, sigmaMax } = this.config;
     let next = this.sigma;
     if (rate < 0.1) next = Math.max(sigmaMin, this.sigma * 0.7);
     else if (rate > 0.9) next = Math.min(sigmaMax, this.sigma * 1.25);
     if (next !== this.sigma) {
       this.#notes.push(
-        `near-sample acceptance ${(100 * rate).toFixed(0)}%: σ ${this.sigma.toFixed(3)} → ` +
-          `${next.toFixed(3)}`,
+        `near-sample acceptance ${(100 * rate).toFixed(0)}% over the last candidates: ` +
+          `σ ${this.sigma.toFixed(3)} → ${next.toFixed(3)}`,
       );
       this.sigma = next;
       this.stats.sigmaChanges++;

@@ -9,3 +9,6 @@ export {
   type WeightTensor,
 } from "./weights.ts";
 export { Generator, type NoiseMode, type SynthesisOptions } from "./generator.ts";
+export * from "./sampler.ts";
+export { GeneratorMapper, type PoolConfig, TaskPool } from "./task_pool.ts";
+export { renderLatents } from "./render.ts";

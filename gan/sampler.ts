@@ -123,7 +123,12 @@ export async function calibrate(
     dw.push(scale * euclidean(row(w, i, mapper.wDim), row(w, j, mapper.wDim)));
     dz.push(euclidean(row(z, i, mapper.zDim), row(z, j, mapper.zDim)));
   }
-  return { samples, idLayers: [idLayers[0], idLayers[1]], medianW: median(dw), medianZ: median(dz) };
+  return {
+    samples,
+    idLayers: [idLayers[0], idLayers[1]],
+    medianW: median(dw),
+    medianZ: median(dz),
+  };
 }
 
 function row(a: Float32Array, i: number, n: number): Float32Array {
@@ -202,7 +207,9 @@ export class TaskSampler {
       if (tried >= maxTries) {
         throw new SamplingError(
           `found only ${kept.length} of ${nWay} anchors in ${tried} tries: pairwise distance ` +
-            `must exceed eps_anchor ${this.config.epsAnchor} × median ${this.#median().toFixed(4)}` +
+            `must exceed eps_anchor ${this.config.epsAnchor} × median ${
+              this.#median().toFixed(4)
+            }` +
             ` = ${threshold.toFixed(4)}; lower --eps-anchor`,
         );
       }
@@ -237,7 +244,9 @@ export class TaskSampler {
         throw new SamplingError(
           `found only ${kept.length} of ${members} near samples in ${tried} tries: distance to ` +
             `the anchor must stay below eps_near ${this.config.epsNear} × median ` +
-            `${this.#median().toFixed(4)} = ${threshold.toFixed(4)} (σ now ${this.sigma.toFixed(3)}` +
+            `${this.#median().toFixed(4)} = ${threshold.toFixed(4)} (σ now ${
+              this.sigma.toFixed(3)
+            }` +
             `, bounds ${this.config.sigmaMin}..${this.config.sigmaMax}); raise --eps-near`,
         );
       }

@@ -150,7 +150,13 @@ export class TaskPool {
       submit(this.gpu, [this.#convert], "convert generated");
       const enc = this.gpu.device.createCommandEncoder({ label: "store pool images" });
       const slot0 = g * total + start;
-      enc.copyBufferToBuffer(this.#converted.buffer, 0, this.pool.buffer, slot0 * bytes, count * bytes);
+      enc.copyBufferToBuffer(
+        this.#converted.buffer,
+        0,
+        this.pool.buffer,
+        slot0 * bytes,
+        count * bytes,
+      );
       this.gpu.device.queue.submit([enc.finish()]);
     }
     await this.gpu.device.queue.onSubmittedWorkDone();
@@ -198,8 +204,10 @@ export class TaskPool {
     const all = await this.pool.read();
     const per = this.imageElements;
     const count = this.nWay * this.config.members;
-    return Array.from({ length: count }, (_, i) =>
-      all.slice((g * count + i) * per, (g * count + i + 1) * per));
+    return Array.from(
+      { length: count },
+      (_, i) => all.slice((g * count + i) * per, (g * count + i + 1) * per),
+    );
   }
 
   /** Frees the pool's GPU buffers. */

@@ -49,7 +49,12 @@ export class Tensor {
   }
 
   /** Allocates a tensor and uploads `data` (length must match the shape). */
-  static from(gpu: Gpu, data: Float32Array | Uint32Array, shape: readonly number[], label: string): Tensor {
+  static from(
+    gpu: Gpu,
+    data: Float32Array | Uint32Array,
+    shape: readonly number[],
+    label: string,
+  ): Tensor {
     const t = new Tensor(gpu, [...shape], label);
     t.write(data);
     return t;

@@ -1,6 +1,7 @@
 // Generated image -> classifier input, the same conversion real photos get.
 //
-//   q[n,c,y,x]   = clamp(floor(img[n,c,y,x] * 127.5 + 128), 0, 255) / 127.5 - 1   (uint8 round trip)
+//   q[n,c,y,x]   = clamp(floor(img[n,c,y,x] * 127.5 + 128), 0, 255) / 127.5 - 1
+//                  (the uint8 round trip real photos go through)
 //   g[n,c,y,x]   = gray ? 0.299 q[n,0] + 0.587 q[n,1] + 0.114 q[n,2] : q[n,c]
 //   out[n,c,Y,X] = area average of g over the source box of output pixel (Y, X)
 //
@@ -38,7 +39,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     for (var sx = u32(floor(x0)); f32(sx) < x1 && sx < p.r; sx++) {
       let wx = min(x1, f32(sx + 1u)) - max(x0, f32(sx));
       let base = n * 3u * plane + sy * p.r + sx;
-      acc += wy * wx * vec3f(quantized(base), quantized(base + plane), quantized(base + 2u * plane));
+      let q = vec3f(quantized(base), quantized(base + plane), quantized(base + 2u * plane));
+      acc += wy * wx * q;
     }
   }
   acc /= scale * scale;

@@ -6,7 +6,12 @@
 import { Rng } from "../data/random.ts";
 import type { Gpu } from "../kernels/device.ts";
 import type { Tensor } from "../kernels/tensor.ts";
-import { type CheckpointInfo, CheckpointError, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import {
+  CheckpointError,
+  type CheckpointInfo,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint.ts";
 import { Conv4 } from "./conv4.ts";
 import type { EvalModel } from "./real_eval.ts";
 import type { LoopState, TrainableNet } from "./train_loop.ts";
@@ -165,7 +170,9 @@ export class ProtoNetSession implements TrainableNet {
         [...ckpt.tensors].filter(([n]) => n.startsWith("adam.")).map(([n, t]) => [n, t.data]),
       );
       if (moments.size === 0) {
-        throw new CheckpointError(`${path}: holds no optimizer state; resume from last.safetensors`);
+        throw new CheckpointError(
+          `${path}: holds no optimizer state; resume from last.safetensors`,
+        );
       }
       adam.setState(moments, Number(info.adamStep ?? 0));
     }

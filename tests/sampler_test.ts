@@ -42,7 +42,7 @@ function fakeMapper(zDim = 8, wDim = 6, numWs = 10): LatentMapper {
   };
 }
 
-Deno.test("sampled classes are pairwise far and their members near, with identity inputs mixed in", async () => {
+Deno.test("sampled classes are far apart, members near, identity inputs mixed in", async () => {
   const mapper = fakeMapper();
   const config = { ...DEFAULT_SAMPLER, idLayers: [3, 7] as [number, number] };
   const cal = await calibrate(mapper, config.idLayers, 500, new Rng(1));

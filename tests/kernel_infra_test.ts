@@ -2,7 +2,6 @@ import { assert, gpu, gpuAvailable } from "./_helpers.ts";
 import { Kernel, packParams, parseParamsStruct, submit } from "../kernels/kernel.ts";
 import { Tensor } from "../kernels/tensor.ts";
 
-
 const AXPY = `
 struct Params { n: u32, alpha: f32 }
 @group(0) @binding(0) var<uniform> p: Params;

@@ -61,7 +61,8 @@ async function requestGpu(): Promise<Gpu> {
   });
   const info = adapter.info;
   const description = info.description || [info.vendor, info.architecture, info.device]
-    .filter((s) => s).join(" ") || "unknown adapter";
+    .filter((s) => s).join(" ") ||
+    "unknown adapter";
   return {
     device,
     description,

@@ -133,4 +133,6 @@ for (const [b, ci, h, w] of SHAPES) {
   [x, wt, bias, dy, y, dx, dw, db].forEach((t) => t.destroy());
   ops.forEach(([, op]) => op.destroy());
 }
-console.log(`totals ms: ${Object.entries(totals).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`);
+console.log(
+  `totals ms: ${Object.entries(totals).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")}`,
+);

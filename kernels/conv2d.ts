@@ -13,11 +13,19 @@ const convKernel = new Kernel("conv2d", convSrc);
 const packKernel = new Kernel("conv2d_pack", packSrc);
 const WG_MAX = 64;
 
-/** Register-tile sizes: pixels per invocation and vec4 channel groups per invocation. */
-export function conv2dTile(cout: number, width: number): { px: number; co4: number } {
+/**
+ * Register-tile sizes: pixels per row, vec4 channel groups and rows per invocation. Four rows
+ * amortise each weight load over 4x more pixels (1.6x faster on llvmpipe at 32x32); small maps
+ * keep one row so a GPU still gets enough invocations.
+ */
+export function conv2dTile(
+  cout: number,
+  width: number,
+  height: number,
+): { px: number; co4: number; ry: number } {
   const px = width >= 8 ? 8 : 4;
   const co4 = cout > 4 ? 2 : 1;
-  return { px, co4 };
+  return { px, co4, ry: height >= 16 ? 4 : 1 };
 }
 
 /**
@@ -36,11 +44,12 @@ function _pack(gpu: Gpu, w: Tensor, packed: Tensor, flip: boolean, op4: number):
 function _conv(gpu: Gpu, x: Tensor, packed: Tensor, bias: Tensor, y: Tensor): Dispatch {
   const [batch, cin, height, width] = x.shape;
   const cout = y.shape[1];
-  const { px, co4 } = conv2dTile(cout, width);
+  const { px, co4, ry } = conv2dTile(cout, width, height);
   const groupsO = Math.ceil(cout / (4 * co4));
   const op4 = groupsO * co4;
   const tilesX = Math.ceil(width / px);
-  const rows = height * tilesX;
+  const tilesY = Math.ceil(height / ry);
+  const rows = tilesY * tilesX;
   const wg = Math.min(WG_MAX, 2 ** Math.ceil(Math.log2(rows)));
   return convKernel.bind(
     gpu,
@@ -52,15 +61,16 @@ function _conv(gpu: Gpu, x: Tensor, packed: Tensor, bias: Tensor, y: Tensor): Di
       height,
       width,
       tiles_x: tilesX,
+      tiles_y: tilesY,
       op4,
     },
     [Math.ceil(rows / wg), groupsO, batch],
-    { PX: px, CO4: co4, WG: wg },
+    { PX: px, CO4: co4, RY: ry, WG: wg },
   );
 }
 
 function _packedTensor(gpu: Gpu, cin: number, cout: number, width: number, label: string) {
-  const { co4 } = conv2dTile(cout, width);
+  const { co4 } = conv2dTile(cout, width, 1);
   const op4 = Math.ceil(cout / (4 * co4)) * co4;
   return { packed: Tensor.zeros(gpu, [cin, 9, op4 * 4], label), op4 };
 }

@@ -16,17 +16,15 @@ const reduceKernel = new Kernel("conv2d_backward_weight_reduce", reduceSrc);
 /** Invocations the partial pass aims for (enough to fill a GPU). */
 const TARGET_INVOCATIONS = 8192;
 
-/** Register tile of the partial pass: output channels, input channels, pixels per segment. */
+/** Register tile of the partial pass: output channels x input channels per invocation. */
 export interface BackwardWeightTile {
   ot: number;
   it: number;
-  px: number;
 }
 
-/** The tile used for a layer: all input channels of a thin input (e.g. RGB), else 2. */
-export function conv2dBackwardWeightTile(cin: number, width: number): BackwardWeightTile {
-  const it = cin <= 4 ? cin : 2;
-  return { ot: 4, it, px: width >= 8 ? 8 : 4 };
+/** The tile used for a layer: 4 output x up to 4 input channels (fastest on llvmpipe). */
+export function conv2dBackwardWeightTile(cin: number): BackwardWeightTile {
+  return { ot: 4, it: Math.min(cin, 4) };
 }
 
 /**
@@ -50,9 +48,9 @@ export function conv2dBackwardWeight(
   dy.expectShape([batch, -1, height, width], "conv2d_backward_weight dy");
   dw.expectShape([cout, cin, 3, 3], "conv2d_backward_weight dw");
   db.expectShape([cout], "conv2d_backward_weight db");
-  const { ot, it, px } = tile ?? conv2dBackwardWeightTile(cin, width);
-  if (ot * it * 9 > 144 || ot > 8 || it * 3 * (px + 2) > 240 || ot * px > 64 || px > 16) {
-    throw new RangeError(`conv2d_backward_weight tile ${ot}x${it}x${px} exceeds the kernel's`);
+  const { ot, it } = tile ?? conv2dBackwardWeightTile(cin);
+  if (ot > 4 || it > 4) {
+    throw new RangeError(`conv2d_backward_weight tile ${ot}x${it} exceeds the kernel's 4x4`);
   }
   const tilesO = Math.ceil(cout / ot);
   const tilesI = Math.ceil(cin / it);
@@ -60,26 +58,43 @@ export function conv2dBackwardWeight(
   const wanted = Math.ceil(TARGET_INVOCATIONS / (tilesO * tilesI));
   const rowsPerChunk = Math.max(1, Math.ceil(rows / wanted));
   const chunks = Math.ceil(rows / rowsPerChunk);
+  const [coutPad, cinPad] = [tilesO * ot, tilesI * it];
   const cols = cin * 9 + 1;
-  const part = Tensor.zeros(gpu, [chunks, cout, cols], `${dw.label}:partials`);
+  const colsPad = cinPad * 9 + 1;
+  const part = Tensor.zeros(gpu, [chunks, coutPad, colsPad], `${dw.label}:partials`);
+  const scratch = [part];
+  // Aligned vec4 loads need whole vec4 rows; otherwise the vec4 bindings get a stand-in.
+  const vec = width % 4 === 0 ? 1 : 0;
+  let [x4, dy4] = [x, dy];
+  if (!vec) {
+    x4 = dy4 = Tensor.zeros(gpu, [4], `${dw.label}:unused-vec4`);
+    scratch.push(x4);
+  }
   const wg = Math.min(64, 2 ** Math.ceil(Math.log2(tilesO)));
   const partial = partialKernel.bind(
     gpu,
-    [x, dy, part],
+    [x, dy, x4, dy4, part],
     {
       batch,
       cin,
       cout,
       height,
       width,
-      tiles_x: Math.ceil(width / px),
       rows_per_chunk: rowsPerChunk,
+      cout_pad: coutPad,
+      cin_pad: cinPad,
     },
     [Math.ceil(tilesO / wg), tilesI, chunks],
-    { OT: ot, IT: it, PX: px, WG: wg },
+    { OT: ot, IT: it, VEC: vec, WG: wg },
   );
-  const reduce = reduceKernel.bind(gpu, [part, dw, db], { cout, cols, chunks }, [
+  const reduce = reduceKernel.bind(gpu, [part, dw, db], {
+    cout,
+    cols,
+    chunks,
+    cout_pad: coutPad,
+    cols_pad: colsPad,
+  }, [
     Math.ceil((cout * cols) / 64),
   ]);
-  return boundOp([partial, reduce], [part]);
+  return boundOp([partial, reduce], scratch);
 }

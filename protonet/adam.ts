@@ -53,6 +53,50 @@ export class Adam {
     return this.#slots.map((s) => s.dispatch);
   }
 
+  /**
+   * Reads the moment buffers, by name: `adam.m.<param>` (first moment) and `adam.v.<param>`
+   * (second moment) for every parameter. With `stepCount` this is the whole optimiser state.
+   */
+  async getState(): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const s of this.#slots) {
+      out.set(`adam.m.${s.slot.name}`, await s.m.read());
+      out.set(`adam.v.${s.slot.name}`, await s.v.read());
+    }
+    return out;
+  }
+
+  /**
+   * Restores the state `getState` returned and the step count, so the next update equals the
+   * one the saved optimiser would have made. Every moment must be present with its parameter's
+   * size; unknown names throw.
+   */
+  setState(state: ReadonlyMap<string, Float32Array>, step: number): void {
+    if (!Number.isInteger(step) || step < 0) {
+      throw new RangeError(`Adam step is ${step}, expected an integer >= 0`);
+    }
+    const known = new Set<string>();
+    for (const s of this.#slots) {
+      for (const [kind, t] of [["m", s.m], ["v", s.v]] as const) {
+        const name = `adam.${kind}.${s.slot.name}`;
+        known.add(name);
+        const data = state.get(name);
+        if (!data) throw new RangeError(`Adam state is missing ${name}`);
+        if (data.length !== t.size) {
+          throw new RangeError(`Adam state ${name} has ${data.length} values, expected ${t.size}`);
+        }
+      }
+    }
+    for (const name of state.keys()) {
+      if (!known.has(name)) throw new RangeError(`Adam has no state ${name}`);
+    }
+    for (const s of this.#slots) {
+      s.m.write(state.get(`adam.m.${s.slot.name}`)!);
+      s.v.write(state.get(`adam.v.${s.slot.name}`)!);
+    }
+    this.#step = step;
+  }
+
   /** Frees the moment buffers. */
   destroy(): void {
     for (const s of this.#slots) {

@@ -209,6 +209,48 @@ Deno.test({
 });
 
 Deno.test({
+  name: "Adam state saved mid-training and restored gives identical next updates",
+  ignore: !gpuAvailable,
+  fn: async () => {
+    const g = await gpu();
+    const rng = new Rng(16);
+    const n = 37;
+    const p0 = Float32Array.from(randn(rng, n));
+    const grads = [1, 2, 3].map((s) => Float32Array.from(randn(rng, n, s)));
+    const make = (label: string) => {
+      const param = Tensor.from(g, p0, [n], `${label}.param`);
+      const grad = Tensor.zeros(g, [n], `${label}.grad`);
+      return { param, grad, adam: new Adam(g, [{ name: "p", param, grad }], { lr: 0.01 }) };
+    };
+    const a = make("a");
+    for (const gd of grads.slice(0, 2)) {
+      a.grad.write(gd);
+      await runAndRead(g, a.adam.nextStep(), [a.param]);
+    }
+    const state = await a.adam.getState();
+    assert.deepStrictEqual([...state.keys()], ["adam.m.p", "adam.v.p"]);
+    const b = make("b");
+    b.param.write(await a.param.read());
+    b.adam.setState(state, a.adam.stepCount);
+    assert.strictEqual(b.adam.stepCount, 2);
+    a.grad.write(grads[2]);
+    b.grad.write(grads[2]);
+    const [pa] = await runAndRead(g, a.adam.nextStep(), [a.param]);
+    const [pb] = await runAndRead(g, b.adam.nextStep(), [b.param]);
+    assert.deepStrictEqual([...pb], [...pa], "restored Adam made a different update");
+    assert.deepStrictEqual([...(await b.adam.getState()).get("adam.v.p")!], [
+      ...(await a.adam.getState()).get("adam.v.p")!,
+    ]);
+    assert.throws(() => b.adam.setState(new Map(), 1), /missing adam\.m\.p/);
+    for (const t of [a, b]) {
+      t.adam.destroy();
+      t.param.destroy();
+      t.grad.destroy();
+    }
+  },
+});
+
+Deno.test({
   name: "eval-mode embeddings of one image do not depend on the rest of the batch",
   ignore: !gpuAvailable,
   fn: async () => {

@@ -37,6 +37,7 @@ episodes; the same seed gives the same episodes for every model).
   --episodes E        episodes per setting                         [1000]
   --seed S                                                         [0]
   --baseline random|pixels   evaluate that baseline instead of the checkpoint
+  --input rgb|gray --image-size S   input for a baseline run without --checkpoint [rgb, 32]
   --json              print one JSON object instead of a table
 `;
 
@@ -46,7 +47,9 @@ async function main(): Promise<void> {
     strict: true,
     options: {
       help: { type: "boolean", short: "h" },
-      checkpoint: { type: "string", default: DEFAULT_CHECKPOINT },
+      checkpoint: { type: "string" },
+      "image-size": { type: "string", default: "32" },
+      input: { type: "string", default: "rgb" },
       data: { type: "string", default: EMBEDDED.data },
       way: { type: "string", default: "5" },
       shot: { type: "string", default: "1,5" },
@@ -69,10 +72,14 @@ async function main(): Promise<void> {
   const baseline = v.baseline === undefined
     ? undefined
     : choiceFlag("baseline", v.baseline, ["random", "pixels"] as const);
-  await requirePath("checkpoint", v.checkpoint!, "file");
+  // A baseline needs no checkpoint unless one is named (then it takes its input mode and size).
+  const checkpointPath = v.checkpoint ?? (baseline ? undefined : DEFAULT_CHECKPOINT);
+  if (checkpointPath) await requirePath("checkpoint", checkpointPath, "file");
   await requirePath("data", v.data!, "dir");
-  const ckpt = await loadCheckpoint(v.checkpoint!);
-  const { inputMode, imageSize } = ckpt.info;
+  const ckpt = checkpointPath ? await loadCheckpoint(checkpointPath) : undefined;
+  const inputMode = ckpt?.info.inputMode ??
+    choiceFlag("input", v.input!, ["rgb", "gray"] as const);
+  const imageSize = ckpt?.info.imageSize ?? intFlag("image-size", v["image-size"], 16, 1024);
   const say = (line: string) => {
     if (!v.json) console.log(line);
   };
@@ -96,7 +103,7 @@ async function main(): Promise<void> {
   say(
     `data        ${v.data}: ${dataset.identities.length} identities with ≥ ` +
       `${maxShot + query} images, converted to ${inputMode} ${imageSize}×${imageSize} ` +
-      `(the checkpoint's input mode)`,
+      `(${ckpt ? "the checkpoint's input mode" : "--input, --image-size"})`,
   );
 
   let model: EvalModel;
@@ -111,12 +118,12 @@ async function main(): Promise<void> {
     } else {
       const params = new Map<string, Float32Array>();
       for (const name of net.parameterNames) {
-        const t = ckpt.tensors.get(name);
-        if (!t) throw new CheckpointError(`${v.checkpoint}: tensor ${name} is missing`);
+        const t = ckpt!.tensors.get(name);
+        if (!t) throw new CheckpointError(`${checkpointPath}: tensor ${name} is missing`);
         params.set(name, t.data);
       }
       net.setParameters(params);
-      modelName = v.checkpoint!;
+      modelName = checkpointPath!;
     }
     model = embedderOf(net);
   }

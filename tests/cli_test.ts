@@ -147,3 +147,42 @@ Deno.test("eval rejects a file that is not a checkpoint", async () => {
 Deno.test("eval rejects an unknown baseline and names the flag", async () => {
   await expectFailure("cli/eval.ts", ["--baseline", "magic"], ["--baseline", "magic"]);
 });
+
+Deno.test("eval --json prints one object with the documented fields", async () => {
+  const data = await makeFolders(6, 7);
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-check",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "cli/eval.ts",
+      ...["--data", data, "--baseline", "pixels", "--way", "3", "--shot", "1,2"],
+      ...["--query", "3", "--episodes", "20", "--image-size", "16", "--json"],
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await cmd.output();
+  assert.strictEqual(out.code, 0, new TextDecoder().decode(out.stderr));
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  assert.strictEqual(lines.length, 1, "exactly one line of JSON");
+  const result = JSON.parse(lines[0]);
+  assert.deepStrictEqual(Object.keys(result), [
+    "data",
+    "identities",
+    "seed",
+    "bn",
+    "model",
+    "results",
+  ]);
+  assert.strictEqual(result.identities, 6);
+  assert.deepStrictEqual(result.results.map((r: { shot: number }) => r.shot), [1, 2]);
+  for (const r of result.results) {
+    assert.deepStrictEqual(Object.keys(r), ["way", "shot", "query", "episodes", "mean", "ci95"]);
+    assert.ok(r.mean >= 0 && r.mean <= 1 && r.ci95 >= 0, JSON.stringify(r));
+    assert.strictEqual(r.episodes, 20);
+  }
+});

@@ -7,7 +7,9 @@ import type { Dispatch } from "../kernels/kernel.ts";
 import { Tensor } from "../kernels/tensor.ts";
 import { linear } from "../kernels/linear.ts";
 import { demod, squaredTapSums } from "../kernels/demod.ts";
-import { modconv, modconvUp, packConv3x3, packUpConv } from "../kernels/modconv.ts";
+import { modconv, packConv3x3 } from "../kernels/modconv.ts";
+import { modconvUp } from "../kernels/modconv_up.ts";
+import { upFilterTaps } from "../kernels/up_epilogue.ts";
 import { packToRgb, toRgb } from "../kernels/torgb.ts";
 import { upfir } from "../kernels/upfir.ts";
 import { blockResolutions, type GeneratorWeights } from "./weights.ts";
@@ -83,9 +85,7 @@ export function buildSynthesis(gpu: Gpu, weights: GeneratorWeights, batch: numbe
     const wsq = upload(squaredTapSums(w, cout, cin), [cout, cin], `${name}.wsq`);
     const d = zeros([batch, cout], `${name}.demod`);
     dispatches.push(demod(gpu, s, wsq, d));
-    const packed = up
-      ? packUpConv(w, get(`${name}.resample_filter`), cout, cin)
-      : packConv3x3(w, cout, cin);
+    const packed = packConv3x3(w, cout, cin);
     const n = zeros([batch, r, r], `${name}.noise`);
     noise.push({ tensor: n, constant: get(`${name}.noise_const`), size: r });
     const out = zeros([batch, cout, r, r], `${name}.out`);
@@ -99,7 +99,16 @@ export function buildSynthesis(gpu: Gpu, weights: GeneratorWeights, batch: numbe
       out,
     };
     const opts = { strength: get(`${name}.noise_strength`)[0], clamp: c.convClamp };
-    dispatches.push(up ? modconvUp(gpu, tensors, opts) : modconv(gpu, tensors, opts));
+    if (up) {
+      const taps = upFilterTaps(get(`${name}.resample_filter`));
+      dispatches.push(...modconvUp(gpu, {
+        ...tensors,
+        taps: upload(taps, [4, 4], `${name}.filter_taps`),
+        sums: zeros([batch, cout, r + 4, r + 4], `${name}.sums`),
+      }, opts));
+    } else {
+      dispatches.push(modconv(gpu, tensors, opts));
+    }
     acts.set(`act.${name.slice("synthesis.".length)}.out`, out);
     return out;
   };

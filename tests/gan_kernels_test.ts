@@ -11,7 +11,9 @@ import { Tensor } from "../kernels/tensor.ts";
 import { linear } from "../kernels/linear.ts";
 import { pixelNorm } from "../kernels/pixel_norm.ts";
 import { demod, squaredTapSums } from "../kernels/demod.ts";
-import { modconv, modconvUp, packConv3x3, packUpConv } from "../kernels/modconv.ts";
+import { modconv, packConv3x3 } from "../kernels/modconv.ts";
+import { modconvUp } from "../kernels/modconv_up.ts";
+import { upFilterTaps } from "../kernels/up_epilogue.ts";
 import { packToRgb, toRgb } from "../kernels/torgb.ts";
 import { upfir } from "../kernels/upfir.ts";
 import { wsTruncate } from "../kernels/ws_truncate.ts";
@@ -96,7 +98,7 @@ async function modconvCase(up: boolean, cout: number, clamp: number | null, seed
   const bias = randn(g, rng, [cout], "bias");
   const noise = randn(g, rng, [batch, ho, wo], "noise");
   const filter = oddFilter(rng);
-  const packed = up ? packUpConv(weight, filter, cout, cin) : packConv3x3(weight, cout, cin);
+  const packed = packConv3x3(weight, cout, cin);
   const wsq = Tensor.from(g, squaredTapSums(weight, cout, cin), [cout, cin], "wsq");
   const d = Tensor.zeros(g, [batch, cout], "d");
   const out = Tensor.zeros(g, [batch, cout, ho, wo], "out");
@@ -110,7 +112,10 @@ async function modconvCase(up: boolean, cout: number, clamp: number | null, seed
     out,
   };
   const opts = { strength: 0.3, clamp };
-  submit(g, [demod(g, s.t, wsq, d), up ? modconvUp(g, t, opts) : modconv(g, t, opts)]);
+  const taps = Tensor.from(g, upFilterTaps(filter), [4, 4], "taps");
+  const sums = Tensor.zeros(g, [batch, cout, ho + 4, wo + 4], "sums");
+  const conv = up ? modconvUp(g, { ...t, taps, sums }, opts) : [modconv(g, t, opts)];
+  submit(g, [demod(g, s.t, wsq, d), ...conv]);
   const expected = modconvRef({
     x: x.data,
     s: s.data,
@@ -128,7 +133,7 @@ async function modconvCase(up: boolean, cout: number, clamp: number | null, seed
   });
   check(await out.read(), expected, `modconv${up ? "_up" : ""} O=${cout} clamp=${clamp}`);
   Object.values(t).forEach((v) => v.destroy());
-  wsq.destroy();
+  [wsq, taps, sums].forEach((v) => v.destroy());
 }
 
 Deno.test({
@@ -137,15 +142,17 @@ Deno.test({
   fn: async () => {
     await modconvCase(false, 8, null, 3);
     await modconvCase(false, 6, 0.5, 4);
+    await modconvCase(false, 12, null, 10); // odd number of vec4 groups with 2 per invocation
   },
 });
 
 Deno.test({
-  name: "modconv_up (4-phase folded FIR) matches transposed conv + FIR",
+  name: "modconv_up (transposed conv, then FIR epilogue) matches transposed conv + FIR",
   ignore: !gpuAvailable,
   fn: async () => {
     await modconvCase(true, 8, null, 5);
     await modconvCase(true, 3, 0.5, 6);
+    await modconvCase(true, 12, null, 11);
   },
 });
 

@@ -26,6 +26,8 @@ export class Tensor {
   readonly size: number;
   readonly bytes: number;
   #destroyed = false;
+  #staging?: GPUBuffer;
+  #stagingBusy = false;
 
   private constructor(
     readonly gpu: Gpu,
@@ -77,22 +79,35 @@ export class Tensor {
     );
   }
 
-  /** Copies the tensor back to the CPU (waits for queued work). */
+  /**
+   * Copies the tensor back to the CPU (waits for queued work). The staging
+   * buffer is created on the first read and reused, so reading a tensor every
+   * step allocates nothing on the GPU; an overlapping read gets a temporary one.
+   */
   async read(): Promise<Float32Array> {
     const device = this.gpu.device;
-    const staging = device.createBuffer({
+    const reuse = !this.#stagingBusy;
+    const staging = reuse && this.#staging ? this.#staging : device.createBuffer({
       label: `${this.label}:readback`,
       size: this.bytes,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
-    const enc = device.createCommandEncoder({ label: `${this.label}:readback` });
-    enc.copyBufferToBuffer(this.buffer, 0, staging, 0, this.bytes);
-    device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const out = new Float32Array(staging.getMappedRange().slice(0, this.size * 4));
-    staging.unmap();
-    staging.destroy();
-    return out;
+    if (reuse) {
+      this.#staging = staging;
+      this.#stagingBusy = true;
+    }
+    try {
+      const enc = device.createCommandEncoder({ label: `${this.label}:readback` });
+      enc.copyBufferToBuffer(this.buffer, 0, staging, 0, this.bytes);
+      device.queue.submit([enc.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      const out = new Float32Array(staging.getMappedRange().slice(0, this.size * 4));
+      staging.unmap();
+      return out;
+    } finally {
+      if (reuse) this.#stagingBusy = false;
+      else staging.destroy();
+    }
   }
 
   /** Throws unless the shape equals `expected` (`-1` matches any size). */
@@ -113,5 +128,6 @@ export class Tensor {
     this.#destroyed = true;
     gpuMemory.liveBytes -= this.bytes;
     this.buffer.destroy();
+    this.#staging?.destroy();
   }
 }

@@ -13,12 +13,11 @@ import process from "node:process";
 import { Rng } from "../data/random.ts";
 import { acquireGpu, type Gpu } from "../kernels/device.ts";
 import { type Dispatch, submit } from "../kernels/kernel.ts";
-import { Tensor } from "../kernels/tensor.ts";
-import { demod, squaredTapSums } from "../kernels/demod.ts";
-import { modconv, type ModConvTile, packConv3x3 } from "../kernels/modconv.ts";
+import { modconv, type ModConvTile } from "../kernels/modconv.ts";
 import { modconvUp } from "../kernels/modconv_up.ts";
-import { upFilterTaps } from "../kernels/up_epilogue.ts";
 import { modconvRef } from "../kernels/reference/gan_ref.ts";
+import { loadGenerator } from "../gan/weights.ts";
+import { generatorLayers, type LayerTensors, layerTensors } from "./_modconv_setup.ts";
 
 const { values } = parseArgs({
   options: {
@@ -27,58 +26,12 @@ const { values } = parseArgs({
   },
 });
 
-/** Layers of the default 64x64 generator: [name, cin, cout, input side, up]. */
-const LAYERS: [string, number, number, number, boolean][] = [
-  ["b4.conv1", 128, 128, 4, false],
-  ["b8.conv0", 128, 128, 4, true],
-  ["b8.conv1", 128, 128, 8, false],
-  ["b16.conv0", 128, 128, 8, true],
-  ["b16.conv1", 128, 128, 16, false],
-  ["b32.conv0", 128, 64, 16, true],
-  ["b32.conv1", 64, 64, 32, false],
-  ["b64.conv0", 64, 32, 32, true],
-  ["b64.conv1", 32, 32, 64, false],
-];
-
 /** Same-size tiles tried: [rows, cols, channel groups]. */
 const TILES: [1 | 2, 1 | 2, 1 | 2][] = [[1, 1, 2], [1, 2, 2], [2, 1, 2], [2, 2, 2], [1, 2, 1]];
 
 interface Variant {
   name: string;
   bind: (t: LayerTensors) => Dispatch[];
-}
-
-type LayerTensors = ReturnType<typeof layerTensors>;
-
-function layerTensors(
-  gpu: Gpu,
-  rng: Rng,
-  [batch, cin, cout, h, up]: [number, number, number, number, boolean],
-) {
-  const ho = up ? 2 * h : h;
-  const data = {
-    x: rng.normals(batch * cin * h * h),
-    s: rng.normals(batch * cin),
-    w: rng.normals(cout * cin * 9),
-    bias: rng.normals(cout),
-    noise: rng.normals(batch * ho * ho),
-    filter: new Float32Array(16).map(() => 0.05 + 0.1 * rng.uniform()),
-  };
-  const packed = packConv3x3(data.w, cout, cin);
-  const t = {
-    x: Tensor.from(gpu, data.x, [batch, cin, h, h], "x"),
-    styles: Tensor.from(gpu, data.s, [batch, cin], "s"),
-    weight: Tensor.from(gpu, packed, [packed.length], "w"),
-    wsq: Tensor.from(gpu, squaredTapSums(data.w, cout, cin), [cout, cin], "wsq"),
-    demod: Tensor.zeros(gpu, [batch, cout], "d"),
-    bias: Tensor.from(gpu, data.bias, [cout], "bias"),
-    noise: Tensor.from(gpu, data.noise, [batch, ho, ho], "noise"),
-    taps: Tensor.from(gpu, upFilterTaps(data.filter), [4, 4], "taps"),
-    sums: Tensor.zeros(gpu, [batch, cout, ho + 4, ho + 4], "sums"),
-    out: Tensor.zeros(gpu, [batch, cout, ho, ho], "out"),
-  };
-  submit(gpu, [demod(gpu, t.styles, t.wsq, t.demod)]);
-  return { t, data, dims: { batch, cin, cout, h, up } };
 }
 
 function variants(gpu: Gpu, up: boolean): Variant[] {
@@ -100,10 +53,15 @@ function variants(gpu: Gpu, up: boolean): Variant[] {
 
 const gpu = await acquireGpu();
 const reps = Number(values.reps);
+const weights = await loadGenerator(
+  new URL("../models/stylegan2-celeba-64.safetensors", import.meta.url).pathname,
+);
+const LAYERS = generatorLayers(weights.config);
 console.log(`${gpu.description} | reps ${reps}`);
 for (const [layer, cin, cout, h, up] of LAYERS.filter(([n]) => values.layers.includes(n))) {
   const vs = variants(gpu, up);
   const small = layerTensors(gpu, new Rng(1), [2, cin, cout, h, up]);
+  submit(gpu, [small.demod]);
   const want = modconvRef({
     ...small.dims,
     x: small.data.x,
@@ -132,6 +90,7 @@ for (const [layer, cin, cout, h, up] of LAYERS.filter(([n]) => values.layers.inc
   Object.values(small.t).forEach((t) => t.destroy());
 
   const big = layerTensors(gpu, new Rng(2), [30, cin, cout, h, up]);
+  submit(gpu, [big.demod]);
   const gflop = 2 * 9 * 30 * cout * cin * h * h / 1e9;
   const ds = vs.map((v) => v.bind(big));
   for (const d of ds) submit(gpu, d);

@@ -32,8 +32,11 @@ export interface PeerOp {
   readonly name: string;
   /** Floating-point operations of one run (a multiply-add counts 2), as defined per op. */
   readonly flops: number;
-  /** Runs the op once and resolves when the GPU has finished it. Warm up first. */
-  readonly run: () => Promise<void>;
+  /**
+   * Runs the op `times` times (default 1) back to back and resolves when the GPU has finished
+   * them all: one GPU wait, however many runs. Warm up first.
+   */
+  readonly run: (times?: number) => Promise<void>;
   /** Runs the op once and returns its output in our layout (see each factory). */
   readonly check: () => Promise<Float32Array>;
   /** Frees the op's input tensors. */
@@ -237,10 +240,11 @@ export class TfjsPeer {
     toOurs: (y: Tensor) => Tensor = (y) => y,
   ): PeerOp {
     const tf = this.#tf;
-    const run = async () => {
-      const y = tf.tidy(compute);
+    // tfjs defers disposing a tensor its unsubmitted commands still use, so each output can
+    // be freed at once; tfjs may submit in chunks, but only the last submit is waited for.
+    const run = async (times = 1) => {
+      for (let i = 0; i < times; i++) tf.dispose(tf.tidy(compute));
       await this.sync();
-      y.dispose();
     };
     const check = async () => {
       const y = tf.tidy(() => toOurs(compute()));

@@ -2,7 +2,7 @@
  * Benchmark cases of the generator kernels at the default generator's shapes (batch 30): each
  * modulated conv layer with its demodulation (same size: `demod` + `modconv`; up-sampling:
  * `demod` + `modconv_up` + `up_epilogue`), the mapping MLP at batch 256 with the file's
- * weights, and a 1024³ matmul through `linear` (y = x · Wᵀ + b, zero bias, no activation).
+ * weights, and a 1024³ `matmul` (C = A · B, A [M, K] and B [K, N] row-major, no epilogue).
  *
  * Shape legend: B batch, I input channels, O output channels, H input side, D latent width.
  * FLOPs: same-size conv 2 · 9 · B · O · I · H²; up-sampling layer 2 · 9 · B · O · I · H² for
@@ -13,10 +13,12 @@ import type { Gpu } from "../kernels/device.ts";
 import { submit } from "../kernels/kernel.ts";
 import { Tensor } from "../kernels/tensor.ts";
 import { linear } from "../kernels/linear.ts";
+import { matmul } from "../kernels/matmul.ts";
 import { pixelNorm } from "../kernels/pixel_norm.ts";
 import { modconv } from "../kernels/modconv.ts";
 import { modconvUp } from "../kernels/modconv_up.ts";
 import { linearRef, modconvRef, pixelNormRef } from "../kernels/reference/gan_ref.ts";
+import { matmulRef } from "../kernels/reference/matmul_ref.ts";
 import type { GeneratorWeights } from "../gan/weights.ts";
 import { type BenchCase, type BuiltCase, dims, relativeDiff } from "./_case.ts";
 import { type GeneratorLayer, generatorLayers, layerTensors } from "./_modconv_setup.ts";
@@ -149,35 +151,32 @@ function mappingCase(weights: GeneratorWeights): BenchCase {
 /** Rows of the matmul checked against the reference (a full float64 check takes seconds). */
 const MATMUL_CHECK_ROWS = 16;
 
-/** y [M, N] = x [M, K] · Wᵀ through `linear` (W [N, K], zero bias, no activation). */
+/** C [M, N] = A [M, K] · B [K, N] through `matmul` (the tile `chooseTile` picks). */
 function matmulCase(m: number, k: number, n: number): BenchCase {
   return {
     name: "matmul",
-    shape: `${m}x${k}x${n} (linear, y = x·Wᵀ)`,
+    shape: `${m}x${k}x${n} (matmul, C = A·B)`,
     work: { flops: 2 * m * k * n },
     build(gpu: Gpu): BuiltCase {
       const rng = new Rng(8);
-      const xv = rng.normals(m * k), wv = rng.normals(n * k), zero = new Float32Array(n);
-      const x = Tensor.from(gpu, xv, [m, k], "bench.x");
-      const w = Tensor.from(gpu, wv, [n, k], "bench.w");
-      const bias = Tensor.from(gpu, zero, [n], "bench.b");
-      const y = Tensor.zeros(gpu, [m, n], "bench.y");
-      const dispatch = linear(gpu, x, w, bias, y, { wGain: 1, bGain: 0, lrelu: false });
+      const av = rng.normals(m * k), bv = rng.normals(k * n);
+      const a = Tensor.from(gpu, av, [m, k], "bench.a");
+      const b = Tensor.from(gpu, bv, [k, n], "bench.b");
+      const c = Tensor.zeros(gpu, [m, n], "bench.c");
+      const dispatch = matmul(gpu, a, b, c);
       return {
         dispatches: [dispatch],
         async check() {
           submit(gpu, [dispatch], "check");
-          const rows = MATMUL_CHECK_ROWS, got = (await y.read()).subarray(0, rows * n);
-          const want = linearRef(xv.subarray(0, rows * k), wv, zero, rows, 1, 0, false);
+          const rows = MATMUL_CHECK_ROWS, got = (await c.read()).subarray(0, rows * n);
+          const want = matmulRef(av, bv, m, k, n, {
+            rows: Array.from({ length: rows }, (_, i) => i),
+          });
           return `${rows} rows, ${relativeDiff("matmul", got, want, TOL).toExponential(1)}`;
         },
-        output: () => y.read(),
-        peer(p) {
-          const wt = new Float32Array(k * n); // Wᵀ [K, N]: the peer computes A · B
-          for (let j = 0; j < n; j++) for (let i = 0; i < k; i++) wt[i * n + j] = wv[j * k + i];
-          return p.matmul(m, k, n, xv, wt);
-        },
-        destroy: () => [x, w, bias, y].forEach((t) => t.destroy()),
+        output: () => c.read(),
+        peer: (p) => p.matmul(m, k, n, av, bv),
+        destroy: () => [a, b, c].forEach((t) => t.destroy()),
       };
     },
   };

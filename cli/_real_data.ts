@@ -1,7 +1,8 @@
 /**
  * Opens the real face data of a run: one directory split into disjoint
- * validation and test identities, or separate directories; decides the
- * network's input mode; verifies every image before training starts.
+ * validation and test identities (and, for supervised baselines, training
+ * identities), or separate directories; decides the network's input mode;
+ * verifies every image before training starts.
  */
 import { FaceDataset } from "../data/dataset.ts";
 import { decodeImageFile } from "../data/decode.ts";
@@ -10,14 +11,22 @@ import type { ColorMode } from "../data/preprocess.ts";
 import { type IdentitySplit, splitIdentities } from "../data/splits.ts";
 import { UsageError } from "./_common.ts";
 
+/** A validation / test split, plus the labelled training identities when asked for. */
+export type RealSplit = IdentitySplit & {
+  /** Training identities (supervised baselines only); disjoint from validation and test. */
+  train?: string[];
+};
+
 /** What the run evaluates on. */
 export interface RealData {
   val: FaceDataset;
   test: FaceDataset;
+  /** Labelled training identities (only when the request asks for them). */
+  train?: FaceDataset;
   inputMode: ColorMode;
   /** Why this mode was chosen, when it was not given explicitly. */
   modeNote: string;
-  split: IdentitySplit;
+  split: RealSplit;
   warnings: string[];
   describe(): string;
 }
@@ -27,7 +36,14 @@ export interface RealDataRequest {
   data?: string;
   val?: string;
   test?: string;
+  /** A third set of identities, for training with labels (with --val and --test). */
+  train?: string;
   valFraction: number;
+  /**
+   * With `data`: the share of identities held out for training with labels; the split is
+   * then training / validation / test, all disjoint. Absent: validation / test only.
+   */
+  trainFraction?: number;
   input: "auto" | "rgb" | "gray";
   imageSize: number;
   way: number;
@@ -85,8 +101,15 @@ export async function openRealData(req: RealDataRequest): Promise<RealData> {
     }
     return ds;
   };
-  let val: FaceDataset, test: FaceDataset, split: IdentitySplit;
-  if (req.data) {
+  let val: FaceDataset, test: FaceDataset, split: RealSplit;
+  let train: FaceDataset | undefined;
+  if (req.data && req.trainFraction !== undefined) {
+    const all = await open(req.data, "data");
+    split = splitThreeWays(all.identities, req.valFraction, req.trainFraction, req.seed, req.data);
+    val = all.subset(split.validation);
+    test = all.subset(split.test);
+    train = all.subset(split.train!);
+  } else if (req.data) {
     const all = await open(req.data, "data");
     split = splitIdentities(all.identities, {
       validation: req.valFraction,
@@ -109,8 +132,22 @@ export async function openRealData(req: RealDataRequest): Promise<RealData> {
       validation: val.identities,
       test: test.identities,
     };
+    if (req.train) {
+      train = await open(req.train, "train");
+      const evaluated = new Set([...val.identities, ...test.identities]);
+      const shared = train.identities.filter((id) => evaluated.has(id));
+      if (shared.length > 0) {
+        throw new UsageError(
+          `--train ${req.train} shares ${shared.length} identities with --val/--test ` +
+            `(e.g. ${shared[0]}); training identities must be disjoint`,
+        );
+      }
+      split = { ...split, source: `${req.train} | ${split.source}`, train: train.identities };
+    }
   }
-  for (const [ds, flag] of [[val, "validation"], [test, "test"]] as const) {
+  const parts = [[val, "validation"], [test, "test"]] as [FaceDataset, string][];
+  if (train) parts.push([train, "training"]);
+  for (const [ds, flag] of parts) {
     if (ds.identities.length < req.way) {
       throw new UsageError(
         `the ${flag} set has ${ds.identities.length} identities with ≥ ${minImages} images; ` +
@@ -118,15 +155,49 @@ export async function openRealData(req: RealDataRequest): Promise<RealData> {
       );
     }
   }
+  const source = req.data ??
+    `${req.train ? `${req.train} (train), ` : ""}${req.val} (val), ${req.test} (test)`;
   return {
     val,
     test,
+    train,
     inputMode: mode,
     modeNote: note,
     split,
     warnings,
     describe: () =>
-      `${req.data ?? `${req.val} (val), ${req.test} (test)`}: ${val.identities.length} ` +
-      `validation + ${test.identities.length} test identities with ≥ ${minImages} images`,
+      `${source}: ${train ? `${train.identities.length} training + ` : ""}` +
+      `${val.identities.length} validation + ${test.identities.length} test identities ` +
+      `with ≥ ${minImages} images`,
   };
+}
+
+/**
+ * Seeded training / validation / test split of identity names: validation and test are
+ * drawn as in `splitIdentities` (validation first), training takes the rest.
+ */
+export function splitThreeWays(
+  identities: readonly string[],
+  valFraction: number,
+  trainFraction: number,
+  seed: number,
+  source: string,
+): RealSplit {
+  const total = identities.length;
+  const nVal = Math.round(valFraction * total);
+  const nTrain = Math.round(trainFraction * total);
+  if (nVal + nTrain >= total) {
+    throw new UsageError(
+      `--val-fraction ${valFraction} + --train-fraction ${trainFraction} leave no test ` +
+        `identities out of ${total}`,
+    );
+  }
+  const split = splitIdentities(identities, {
+    validation: nVal,
+    test: total - nVal - nTrain,
+    seed,
+    source,
+  });
+  const held = new Set([...split.validation, ...split.test]);
+  return { ...split, train: [...identities].filter((id) => !held.has(id)) };
 }

@@ -8,6 +8,7 @@ import { writeGridPng } from "../data/png.ts";
 import { Rng } from "../data/random.ts";
 import { renderLatents } from "../gan/render.ts";
 import { mixLatents } from "../gan/sampler.ts";
+import { drawMixingLatents, renderMixingGrid } from "../gan/style_mixing.ts";
 import { acquireGpu } from "../kernels/device.ts";
 import {
   choiceFlag,
@@ -126,39 +127,9 @@ async function main(): Promise<void> {
   );
 
   // Style mixing: cell (r, c) takes row r's identity inputs and column c's others.
-  const n = 6;
-  const wRows = await mapper.map(rng.normals(n * zDim), n);
-  const wCols = await mapper.map(rng.normals(n * zDim), n);
-  const cells = new Float32Array(n * n * mapper.wDim),
-    others = new Float32Array(n * n * mapper.wDim);
-  const d = mapper.wDim;
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < n; c++) {
-      cells.set(wRows.subarray(r * d, (r + 1) * d), (r * n + c) * d);
-      others.set(wCols.subarray(c * d, (c + 1) * d), (r * n + c) * d);
-    }
-  }
-  const plain = (ww: Float32Array, k: number) =>
-    renderLatents(
-      generator,
-      mixLatents(ww, ww, k, numWs, [0, numWs], mapper.wAvg, psi),
-      k,
-      "const",
-      rng,
-    );
-  const rowImgs = await plain(wRows, n);
-  const colImgs = await plain(wCols, n);
-  const mixed = await renderLatents(
-    generator,
-    mixLatents(cells, others, n * n, numWs, idLayers, mapper.wAvg, psi),
-    n * n,
-    "const",
-    rng,
-  );
-  const blank = new Float32Array(rowImgs[0].length).fill(1);
-  const grid = [blank, ...colImgs];
-  for (let r = 0; r < n; r++) grid.push(rowImgs[r], ...mixed.slice(r * n, (r + 1) * n));
-  await writeGridPng(`${out}/style-mixing.png`, grid, n + 1, n + 1, { scale: 2 });
+  const latents = await drawMixingLatents(mapper, 6, rng);
+  const grid = await renderMixingGrid(generator, mapper.wAvg, latents, idLayers, psi, rng);
+  await writeGridPng(`${out}/style-mixing.png`, grid.images, grid.rows, grid.cols, { scale: 2 });
   console.log(
     `mixing     ${out}/style-mixing.png (rows: identity inputs ${idLayers[0]}-${idLayers[1] - 1} ` +
       `from the left column; columns: all other inputs from the top row)`,

@@ -11,4 +11,4 @@ export * from "./episodes.ts";
 export * from "./png.ts";
 export * from "./random.ts";
 export * from "./safetensors.ts";
-export { type Color, niceStep, parseColor, renderLinePlot } from "./plot.ts";
+export { type Color, niceStep, parseColor, type PlotMarker, renderLinePlot } from "./plot.ts";

@@ -29,6 +29,18 @@ export interface LineSeries {
   ys: readonly number[];
   /** Line colour (default: from a fixed palette by position). */
   color?: Color;
+  /** Half-widths of error bars at each point (e.g. 95% CIs); drawn as vertical whiskers. */
+  errors?: readonly number[];
+}
+
+/** A vertical dashed line across the plot at `x`, labelled at the top (e.g. an early stop). */
+export interface PlotMarker {
+  /** X position in data units. */
+  x: number;
+  /** Text drawn beside the line, near the top. */
+  label: string;
+  /** Line and text colour (default dark gray). */
+  color?: Color;
 }
 
 /** Plot labels and size. */
@@ -45,6 +57,8 @@ export interface LinePlotOptions {
   height?: number;
   /** Fixed y range, e.g. [0, 1] for accuracy (default: from the data). */
   yRange?: readonly [number, number];
+  /** Vertical marker lines (default none). */
+  markers?: readonly PlotMarker[];
 }
 
 const _PALETTE: readonly (readonly [number, number, number])[] = [
@@ -161,13 +175,18 @@ export function renderLinePlot(
     if (s.xs.length !== s.ys.length) {
       throw new RangeError(`series ${s.name}: ${s.xs.length} xs but ${s.ys.length} ys`);
     }
+    if (s.errors && s.errors.length !== s.xs.length) {
+      throw new RangeError(`series ${s.name}: ${s.xs.length} xs but ${s.errors.length} errors`);
+    }
     s.xs.forEach((x, i) => {
       if (Number.isFinite(x) && Number.isFinite(s.ys[i])) {
+        const e = Math.abs(s.errors?.[i] ?? 0);
         xsAll.push(x);
-        ysAll.push(s.ys[i]);
+        ysAll.push(s.ys[i] - (Number.isFinite(e) ? e : 0), s.ys[i] + (Number.isFinite(e) ? e : 0));
       }
     });
   }
+  for (const m of options.markers ?? []) if (Number.isFinite(m.x)) xsAll.push(m.x);
   const [x0, x1, xStep] = _range(xsAll);
   const [y0, y1, yStep] = _range(ysAll, options.yRange);
   const xTicks = _ticks(x0, x1, xStep), yTicks = _ticks(y0, y1, yStep);
@@ -201,6 +220,16 @@ export function renderLinePlot(
   canvas.line(left, top, left, bottom, ink);
   canvas.line(left, bottom, right, bottom, ink);
 
+  for (const m of options.markers ?? []) {
+    if (!Number.isFinite(m.x)) continue;
+    const color = parseColor(m.color ?? [90, 90, 90]);
+    const x = Math.round(px(m.x));
+    for (let y = top; y < bottom; y += 6) canvas.line(x, y, x, Math.min(bottom, y + 3), color);
+    const w = textWidth(m.label);
+    const tx = x + 4 + w <= right ? x + 4 : x - 4 - w;
+    canvas.text(tx, top + 2, m.label, color);
+  }
+
   series.forEach((s, k) => {
     const color = parseColor(s.color ?? _PALETTE[k % _PALETTE.length]);
     let prev: [number, number] | undefined;
@@ -212,6 +241,14 @@ export function renderLinePlot(
       const p: [number, number] = [px(s.xs[i]), py(s.ys[i])];
       if (prev) canvas.line(prev[0], prev[1], p[0], p[1], color, 2);
       canvas.rect(Math.round(p[0]) - 1, Math.round(p[1]) - 1, 3, 3, color);
+      const e = Math.abs(s.errors?.[i] ?? 0);
+      if (e > 0 && Number.isFinite(e)) {
+        const clamp = (y: number) => Math.min(bottom, Math.max(top, y));
+        const [lo, hi] = [clamp(py(s.ys[i] - e)), clamp(py(s.ys[i] + e))];
+        canvas.line(p[0], lo, p[0], hi, color);
+        canvas.line(p[0] - 3, lo, p[0] + 3, lo, color);
+        canvas.line(p[0] - 3, hi, p[0] + 3, hi, color);
+      }
       prev = p;
     }
     const ly = top + 4 + k * (GLYPH_HEIGHT + 8);

@@ -1,13 +1,12 @@
 /**
  * Fully connected layer with gains and optional leaky ReLU: StyleGAN2 mapping layers and the
- * style affines of the synthesis layers.
+ * style affines of the synthesis layers. It is `matmul` with B = Wᵀ (W stored [O, I]), a
+ * strided A and the bias / activation epilogue; there is no separate linear kernel.
  */
-import src from "./linear.wgsl" with { type: "text" };
 import type { Gpu } from "./device.ts";
-import { type Dispatch, groups, Kernel } from "./kernel.ts";
+import type { Dispatch } from "./kernel.ts";
+import { matmul } from "./matmul.ts";
 import type { Tensor } from "./tensor.ts";
-
-const kernel = new Kernel("linear", src);
 
 /** Gains, activation and the input row layout of a `linear` dispatch. */
 export interface LinearOptions {
@@ -54,19 +53,13 @@ export function linear(
   if (xOffset + cin > xStride) {
     throw new RangeError(`linear: features ${xOffset}..${xOffset + cin} exceed row ${xStride}`);
   }
-  return kernel.bind(
-    gpu,
-    [x, w, b, y],
-    {
-      rows,
-      cin,
-      cout,
-      x_stride: xStride,
-      x_offset: xOffset,
-      w_gain: opts.wGain,
-      b_gain: opts.bGain,
-    },
-    [groups(cout, 4 * 64), rows],
-    { ACT: opts.lrelu ? 1 : 0 },
-  );
+  return matmul(gpu, x, w, y, {
+    transB: true,
+    lda: xStride,
+    aOffset: xOffset,
+    alpha: opts.wGain,
+    bias: b,
+    beta: opts.bGain,
+    lrelu: opts.lrelu,
+  });
 }

@@ -11,3 +11,5 @@ export * from "./real_eval.ts";
 export * from "./checkpoint.ts";
 export * from "./train_loop.ts";
 export { CONV4_WIDTH, embedderOf, parameterShape, ProtoNetSession } from "./session.ts";
+export * from "./paired_test.ts";
+export { RealEpisodes } from "./real_episodes.ts";

@@ -4,9 +4,11 @@
  * `demod` + `modconv_up` + `up_epilogue`), the mapping MLP at batch 256 with the file's
  * weights, and a 1024³ `matmul` (C = A · B, A [M, K] and B [K, N] row-major, no epilogue).
  *
- * Shape legend: B batch, I input channels, O output channels, H input side, D latent width.
- * FLOPs: same-size conv 2 · 9 · B · O · I · H²; up-sampling layer 2 · 9 · B · O · I · H² for
- * its transposed conv plus 2 · 16 · B · O · (2H)² for the 4x4 filter (the peer counts alike).
+ * Shape legend: B batch, I input channels, O output channels, H input side,
+ * D latent width.
+ * FLOPs: same-size conv 2 · 9 · B · O · I · H²; up-sampling layer
+ * 2 · 9 · B · O · I · H² for its transposed conv plus 2 · 16 · B · O · (2H)²
+ * for the 4x4 filter (the peer counts alike).
  */
 import { Rng } from "../data/random.ts";
 import type { Gpu } from "../kernels/device.ts";

@@ -15,38 +15,39 @@ import {
   DEFAULT_SAMPLER,
   layersForResolutions,
   type SamplerConfig,
-  type SamplerKind,
   TaskSampler,
 } from "../gan/sampler.ts";
 import { GeneratorMapper, TaskPool } from "../gan/task_pool.ts";
 import type { Gpu } from "../kernels/device.ts";
 import type { Tensor } from "../kernels/tensor.ts";
 import type { EpisodeSource } from "../protonet/train_loop.ts";
+import type { TrainConfig } from "./_train_config.ts";
 
 /** Images per generator call. */
 export const GENERATOR_BATCH = 30;
 
-/** Flags that shape task synthesis. */
-export interface SynthesisRequest {
-  generator: string;
-  sampler: SamplerKind;
-  idLayers?: [number, number];
-  idRes?: [number, number];
-  epsAnchor: number;
-  epsNear: number;
-  sigma: number;
-  psi: number;
-  noise: "random" | "const" | "none";
-  calibrationSamples: number;
-  poolGroups: number;
-  poolMembers: number;
-  poolRefresh: number;
-  way: number;
-  shot: number;
-  query: number;
-  imageSize: number;
-  seed: number;
-}
+/** The run flags that shape task synthesis (a view of the training configuration). */
+export type SynthesisRequest = Pick<
+  TrainConfig,
+  | "generator"
+  | "sampler"
+  | "idLayers"
+  | "idRes"
+  | "epsAnchor"
+  | "epsNear"
+  | "sigma"
+  | "psi"
+  | "noise"
+  | "calibrationSamples"
+  | "poolGroups"
+  | "poolMembers"
+  | "poolRefresh"
+  | "way"
+  | "shot"
+  | "query"
+  | "imageSize"
+  | "seed"
+>;
 
 /** Identity inputs from the flags, or the default for this generator's depth. */
 export function resolveIdLayers(req: SynthesisRequest, numWs: number): [number, number] {

@@ -1,31 +1,39 @@
 /**
  * 3x3 convolution (padding 1, stride 1, bias) and its data gradient, both run by the one
- * register-tiled kernel in `conv2d.wgsl` after a weight-packing pass (`conv2d_pack.wgsl`).
+ * register-tiled kernel in `conv2d.wgsl` (block helpers in `conv_tile.wgsl`) after a weight-packing pass (`conv2d_pack.wgsl`).
  */
 import type { Gpu } from "./device.ts";
 import { type Dispatch, Kernel } from "./kernel.ts";
 import { Tensor } from "./tensor.ts";
 import { type BoundOp, boundOp, expectDim } from "./bound_op.ts";
 import convSrc from "./conv2d.wgsl" with { type: "text" };
+import tileSrc from "./conv_tile.wgsl" with { type: "text" };
 import packSrc from "./conv2d_pack.wgsl" with { type: "text" };
 
-const convKernel = new Kernel("conv2d", convSrc);
+const convKernel = new Kernel("conv2d", tileSrc + convSrc);
 const packKernel = new Kernel("conv2d_pack", packSrc);
-const WG_MAX = 64;
+/** Workgroups per grid dimension, below WebGPU's 65535 limit. */
+const MAX_GROUPS = 32768;
 
 /**
- * Register-tile sizes: pixels per row, vec4 channel groups and rows per invocation. Four rows
- * amortise each weight load over 4x more pixels (1.6x faster on llvmpipe at 32x32); small maps
- * keep one row so a GPU still gets enough invocations.
+ * An invocation's register tile: `rows` x `cols` blocks of 4 x 4 pixels for `channelGroups` x 4
+ * output channels (the RB, CB, OG overrides of `conv_tile.wgsl`).
  */
-export function conv2dTile(
-  cout: number,
-  width: number,
-  height: number,
-): { px: number; co4: number; ry: number } {
-  const px = width >= 8 ? 8 : 4;
-  const co4 = cout > 4 ? 2 : 1;
-  return { px, co4, ry: height >= 16 ? 4 : 1 };
+export interface Conv2dTile {
+  rows: 1 | 2;
+  cols: 1 | 2;
+  channelGroups: 1 | 2;
+}
+
+/**
+ * The tile for a layer. On a CPU adapter (llvmpipe) 4 x 8 pixels x 8 channels: each input
+ * channel then costs 6 row loads and 18 weight vec4s for 1152 FMAs, and the 256 accumulators
+ * still fit the spill budget (8 x 8 x 8 is slower, as for modconv). On a GPU one 4 x 4 x 4 block
+ * keeps the accumulators in registers and leaves many invocations.
+ */
+export function conv2dTile(gpu: Gpu, cout: number, width: number): Conv2dTile {
+  if (!gpu.isFallback) return { rows: 1, cols: 1, channelGroups: 1 };
+  return { rows: 1, cols: width > 4 ? 2 : 1, channelGroups: cout > 4 ? 2 : 1 };
 }
 
 /**
@@ -44,34 +52,48 @@ function _pack(gpu: Gpu, w: Tensor, packed: Tensor, flip: boolean, op4: number):
 function _conv(gpu: Gpu, x: Tensor, packed: Tensor, bias: Tensor, y: Tensor): Dispatch {
   const [batch, cin, height, width] = x.shape;
   const cout = y.shape[1];
-  const { px, co4, ry } = conv2dTile(cout, width, height);
-  const groupsO = Math.ceil(cout / (4 * co4));
-  const op4 = groupsO * co4;
-  const tilesX = Math.ceil(width / px);
-  const tilesY = Math.ceil(height / ry);
-  const rows = tilesY * tilesX;
-  const wg = Math.min(WG_MAX, 2 ** Math.ceil(Math.log2(rows)));
+  const tile = conv2dTile(gpu, cout, width);
+  const op4 = _groups(gpu, cout, width);
+  const tilesX = Math.ceil(width / (4 * tile.cols));
+  const tiles = Math.ceil(height / (4 * tile.rows)) * tilesX;
+  const items = batch * tiles;
+  let wg = 8; // a CPU SIMD row; small layers keep small workgroups so few lanes idle
+  while (wg < 64 && wg < items) wg *= 2;
+  const needed = Math.ceil(items / wg);
+  const groupsY = Math.min(needed, MAX_GROUPS);
   return convKernel.bind(
     gpu,
-    [x, packed, bias, y],
+    [x, x, packed, bias, y],
     {
       batch,
       cin,
       cout,
       height,
       width,
-      tiles_x: tilesX,
-      tiles_y: tilesY,
       op4,
+      tiles_x: tilesX,
+      tiles,
+      groups_y: groupsY,
     },
-    [Math.ceil(rows / wg), groupsO, batch],
-    { PX: px, CO4: co4, RY: ry, WG: wg },
+    [op4 / tile.channelGroups, groupsY, Math.ceil(needed / groupsY)],
+    {
+      WG: wg,
+      OG: tile.channelGroups,
+      CB: tile.cols,
+      RB: tile.rows,
+      VEC: width % 4 === 0 ? 1 : 0,
+    },
   );
 }
 
+/** vec4 output-channel groups of the packed weights: Cout / 4, padded to whole tiles. */
+function _groups(gpu: Gpu, cout: number, width: number): number {
+  const og = conv2dTile(gpu, cout, width).channelGroups;
+  return Math.ceil(cout / (4 * og)) * og;
+}
+
 function _packedTensor(gpu: Gpu, cin: number, cout: number, width: number, label: string) {
-  const { co4 } = conv2dTile(cout, width, 1);
-  const op4 = Math.ceil(cout / (4 * co4)) * co4;
+  const op4 = _groups(gpu, cout, width);
   return { packed: Tensor.zeros(gpu, [cin, 9, op4 * 4], label), op4 };
 }
 

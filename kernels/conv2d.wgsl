@@ -1,18 +1,17 @@
 // 3x3 convolution, padding 1, stride 1, with bias (NCHW):
-//   y[b, o, r, c] = bias[o] + sum_{i, ky, kx} w[o, i, ky, kx] * x[b, i, r + ky - 1, c + kx - 1]
-// Weights arrive pre-packed by conv2d_pack.wgsl as wp[(i * 9 + ky * 3 + kx) * OP4 + o / 4]
-// (vec4 over output channels, zero padded), so a flipped and transposed pack turns this same
-// kernel into the data gradient.
-// Mapping: one invocation computes a register tile of CO4 * 4 output channels x RY rows x PX
-// consecutive pixels. gid.x runs over (row group, x tile), x tile fastest; workgroup_id.y is the
-// channel group and workgroup_id.z the image, so weight and bias addresses are uniform across a
-// workgroup. No workgroup memory: per input channel the RY + 2 input row segments (PX + 2
-// values each) are loaded once into registers and each vec4 of weights is reused by RY x PX
-// pixels. The tap and store loops are split into calls with constant (ky, kx) or (row, group)
-// so a shader compiler unrolls each small nest and keeps the tiles in registers (a rolled loop
-// over the tile would index memory, about 10x slower on llvmpipe).
-// Guarded: flat index past the end, rows/columns outside the image (zero padding), rows and
-// pixels past the bottom/right edge and output channels past Cout (not stored).
+//   y[n, o, r, c] = bias[o] + sum_{i, u, v} w[o, i, u, v] * x[n, i, r + u - 1, c + v - 1]
+// Weights arrive pre-packed by conv2d_pack.wgsl as wp[(i * 9 + u * 3 + v) * op4 + o / 4] (vec4
+// over 4 output channels, zero padded to op4 groups), so a flipped and transposed pack turns this
+// same kernel into the data gradient.
+// Mapping: one invocation computes a tile of (RB * 4) x (CB * 4) pixels for OG * 4 output
+// channels, as RB * CB * OG blocks of 4 rows x 4 columns x 4 channels (conv_tile.wgsl, prepended
+// by conv2d.ts, has the block helpers). workgroup_id.x is the channel tile, so weight reads are
+// uniform across a workgroup; the flat index ((workgroup_id.z * groups_y + workgroup_id.y) * WG
+// + local index) runs over (image, tile row, tile column). No workgroup memory: per input
+// channel the tile's RB * 4 + 2 input rows (vec4 loads when VEC = 1, i.e. W % 4 == 0) and
+// OG * 9 weight vec4s are loaded once into registers, then reused by every block.
+// Guarded: flat index past the tile count; rows and columns outside the image (read as 0);
+// rows, columns and output channels past H, W, Cout (computed, not stored).
 
 struct Params {
   batch: u32,
@@ -20,112 +19,112 @@ struct Params {
   cout: u32,
   height: u32,
   width: u32,
-  tiles_x: u32,
-  tiles_y: u32,
   op4: u32,
+  tiles_x: u32,
+  tiles: u32,
+  groups_y: u32,
 }
+
+override WG: u32 = 64u;
+override VEC: u32 = 1u; // 1 when W % 4 == 0: whole rows of vec4s
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>; // [B, Cin, H, W]
-@group(0) @binding(2) var<storage, read> wp: array<vec4f>; // [Cin, 9, OP4] packed
-@group(0) @binding(3) var<storage, read> bias: array<f32>; // [Cout]
-@group(0) @binding(4) var<storage, read_write> y: array<f32>; // [B, Cout, H, W]
+@group(0) @binding(2) var<storage, read> x4: array<vec4f>; // the same x, as vec4s of pixels
+@group(0) @binding(3) var<storage, read> wp: array<vec4f>; // [Cin, 9, op4] packed
+@group(0) @binding(4) var<storage, read> bias: array<f32>; // [Cout]
+@group(0) @binding(5) var<storage, read_write> y: array<f32>; // [B, Cout, H, W]
 
-const MAX_PX = 8u;
-const MAX_CO4 = 2u;
-const MAX_RY = 4u;
-override PX: u32 = 8u; // pixels per row per invocation, <= MAX_PX
-override CO4: u32 = 2u; // vec4 output-channel groups per invocation, <= MAX_CO4
-override RY: u32 = 4u; // rows per invocation, <= MAX_RY
-override WG: u32 = 64u;
+fn load_taps(k: u32) -> Taps {
+  let c = p.op4;
+  return Taps(
+    wp[k],
+    wp[k + c],
+    wp[k + 2u * c],
+    wp[k + 3u * c],
+    wp[k + 4u * c],
+    wp[k + 5u * c],
+    wp[k + 6u * c],
+    wp[k + 7u * c],
+    wp[k + 8u * c],
+  );
+}
 
-// Register tiles of one invocation (private so _tap can update them).
-var<private> acc: array<vec4f, 64>; // [RY][CO4][PX], MAX_RY * MAX_CO4 * MAX_PX
-// [RY + 2][PX + 2] input rows of one channel; (MAX_RY + 2) * (MAX_PX + 2)
-var<private> xin: array<f32, 60>;
+// x at column col of the row starting at rb; 0 past the right edge or when !ok.
+fn fetch(rb: u32, col: u32, ok: bool) -> f32 {
+  return select(0.0, x[rb + min(col, p.width - 1u)], ok && col < p.width);
+}
 
-// Adds tap (ky, kx) of input channel i for every row, channel group and pixel of the tile.
-// Called with constant ky, kx so its loops unroll on their own.
-fn _tap(ky: u32, kx: u32, wbase: u32, og: u32) {
-  for (var g = 0u; g < CO4; g++) {
-    let wv = wp[wbase + (ky * 3u + kx) * p.op4 + og * CO4 + g];
-    for (var ry = 0u; ry < RY; ry++) {
-      for (var j = 0u; j < PX; j++) {
-        let a = (ry * CO4 + g) * PX + j;
-        acc[a] = fma(vec4f(xin[(ry + ky) * (PX + 2u) + j + kx]), wv, acc[a]);
+// x at columns col .. col + 3 (col a multiple of 4).
+fn fetch4(rb: u32, col: u32, ok: bool) -> vec4f {
+  if (VEC == 1u) {
+    // W % 4 == 0, so a vec4 is wholly inside the row or wholly past its end.
+    return select(vec4f(0.0), x4[(rb + min(col, p.width - 4u)) / 4u], ok && col < p.width);
+  }
+  return vec4f(fetch(rb, col, ok), fetch(rb, col + 1u, ok), fetch(rb, col + 2u, ok),
+               fetch(rb, col + 3u, ok));
+}
+
+// Input row yy of the plane starting at `plane`, columns k0 - 1 .. k0 + 4 CB, zero outside
+// (`scale` is for modconv's signature: conv2d passes 1).
+fn load_row(plane: u32, yy: i32, k0: u32, scale: f32) -> Wide {
+  let ok = yy >= 0 && yy < i32(p.height);
+  let rb = plane + u32(clamp(yy, 0, i32(p.height) - 1)) * p.width;
+  let l = select(0.0, x[rb + max(k0, 1u) - 1u], ok && k0 > 0u);
+  let m0 = fetch4(rb, k0, ok);
+  var m1 = vec4f(0.0);
+  var r = 0.0;
+  if (CB == 2u) {
+    m1 = fetch4(rb, k0 + 4u, ok);
+    r = fetch(rb, k0 + 8u, ok);
+  } else {
+    m1.x = fetch(rb, k0 + 4u, ok);
+  }
+  return Wide(l * scale, m0 * scale, m1 * scale, r * scale);
+}
+
+// Bias and store of one block row: 4 channels (rows of a) x 4 pixels (columns) at (m, k0).
+fn store_row(a: mat4x4f, n: u32, o0: u32, m: u32, k0: u32) {
+  if (m >= p.height) {
+    return;
+  }
+  let t = transpose(a);
+  for (var q = 0u; q < 4u; q++) {
+    let o = o0 + q;
+    if (o < p.cout) {
+      let v = t[q] + bias[o];
+      let out = ((n * p.cout + o) * p.height + m) * p.width + k0;
+      for (var j = 0u; j < 4u; j++) {
+        if (k0 + j < p.width) {
+          y[out + j] = v[j];
+        }
       }
     }
   }
+}
+
+// Store of one block whose top-left output pixel is (m0, k0).
+fn store_block(a: Acc, n: u32, o0: u32, m0: u32, k0: u32) {
+  store_row(a.a0, n, o0, m0, k0);
+  store_row(a.a1, n, o0, m0 + 1u, k0);
+  store_row(a.a2, n, o0, m0 + 2u, k0);
+  store_row(a.a3, n, o0, m0 + 3u, k0);
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let t = gid.x;
-  if (t >= p.tiles_x * p.tiles_y) { return; }
-  let tx = t % p.tiles_x;
-  let r0 = i32((t / p.tiles_x) * RY);
-  let og = wid.y;
-  let b = wid.z;
-  let x0 = i32(tx * PX);
-  let w = i32(p.width);
-  let h = i32(p.height);
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let t = (wg.z * p.groups_y + wg.y) * WG + li;
+  if (t >= p.batch * p.tiles) {
+    return;
+  }
+  let n = t / p.tiles;
+  let m0 = ((t % p.tiles) / p.tiles_x) * 4u * RB;
+  let k0 = ((t % p.tiles) % p.tiles_x) * 4u * CB;
+  let og = wg.x * OG;
   let hw = p.height * p.width;
-
-  for (var g = 0u; g < CO4; g++) {
-    var bv = vec4f(0.0);
-    for (var k = 0u; k < 4u; k++) {
-      let o = (og * CO4 + g) * 4u + k;
-      bv[k] = select(0.0, bias[min(o, p.cout - 1u)], o < p.cout);
-    }
-    for (var ry = 0u; ry < RY; ry++) {
-      for (var j = 0u; j < PX; j++) { acc[(ry * CO4 + g) * PX + j] = bv; }
-    }
-  }
-
+  var acc = zero_tile();
   for (var i = 0u; i < p.cin; i++) {
-    let plane = (b * p.cin + i) * hw;
-    for (var rr = 0u; rr < RY + 2u; rr++) {
-      let yy = r0 + i32(rr) - 1;
-      let row = plane + u32(clamp(yy, 0, h - 1)) * p.width;
-      let rok = yy >= 0 && yy < h;
-      for (var j = 0u; j < PX + 2u; j++) {
-        let xx = x0 + i32(j) - 1;
-        let ok = rok && xx >= 0 && xx < w;
-        xin[rr * (PX + 2u) + j] = select(0.0, x[row + u32(clamp(xx, 0, w - 1))], ok);
-      }
-    }
-    let wbase = i * 9u * p.op4;
-    _tap(0u, 0u, wbase, og);
-    _tap(0u, 1u, wbase, og);
-    _tap(0u, 2u, wbase, og);
-    _tap(1u, 0u, wbase, og);
-    _tap(1u, 1u, wbase, og);
-    _tap(1u, 2u, wbase, og);
-    _tap(2u, 0u, wbase, og);
-    _tap(2u, 1u, wbase, og);
-    _tap(2u, 2u, wbase, og);
+    acc = add_channel(acc, (n * p.cin + i) * hw, i32(m0), k0, 1.0, i * 9u * p.op4 + og);
   }
-
-  _store(0u, 0u, r0, x0, og, b);
-  if (CO4 > 1u) { _store(0u, 1u, r0, x0, og, b); }
-  if (RY > 1u) { _store(1u, 0u, r0, x0, og, b); }
-  if (RY > 1u && CO4 > 1u) { _store(1u, 1u, r0, x0, og, b); }
-  if (RY > 2u) { _store(2u, 0u, r0, x0, og, b); }
-  if (RY > 2u && CO4 > 1u) { _store(2u, 1u, r0, x0, og, b); }
-  if (RY > 3u) { _store(3u, 0u, r0, x0, og, b); }
-  if (RY > 3u && CO4 > 1u) { _store(3u, 1u, r0, x0, og, b); }
-}
-
-fn _store(ry: u32, g: u32, r0: i32, x0: i32, og: u32, b: u32) {
-  let r = u32(r0) + ry;
-  if (r >= p.height) { return; }
-  for (var k = 0u; k < 4u; k++) {
-    let o = (og * CO4 + g) * 4u + k;
-    if (o >= p.cout) { continue; }
-    let base = ((b * p.cout + o) * p.height + r) * p.width;
-    for (var j = 0u; j < PX; j++) {
-      let xx = u32(x0) + j;
-      if (xx < p.width) { y[base + xx] = acc[(ry * CO4 + g) * PX + j][k]; }
-    }
-  }
+  store_tile(acc, n, og * 4u, m0, k0);
 }

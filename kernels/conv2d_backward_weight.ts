@@ -13,18 +13,30 @@ import reduceSrc from "./conv2d_backward_weight_reduce.wgsl" with { type: "text"
 const partialKernel = new Kernel("conv2d_backward_weight", src);
 const reduceKernel = new Kernel("conv2d_backward_weight_reduce", reduceSrc);
 
-/** Invocations the partial pass aims for (enough to fill a GPU). */
-const TARGET_INVOCATIONS = 8192;
+/**
+ * Invocations the partial pass aims for: enough to fill a GPU; on a CPU adapter few long chunks
+ * (every chunk writes a partial row of all taps that the reduce pass reads back: at 8192
+ * invocations the 8x8 layer spent half its time there).
+ */
+const TARGET_INVOCATIONS = { gpu: 8192, software: 256 };
+/** Column steps (4 pixels each) one invocation may take: llvmpipe stops a loop at 65535. */
+const MAX_STEPS = 60000;
 
-/** Register tile of the partial pass: output channels x input channels per invocation. */
+/**
+ * Register tile of the partial pass: `channelGroups` x 4 output channels x `inputs` input
+ * channels per invocation (the OG and IT overrides).
+ */
 export interface BackwardWeightTile {
-  ot: number;
-  it: number;
+  channelGroups: 1 | 2;
+  inputs: number;
 }
 
-/** The tile used for a layer: 4 output x up to 4 input channels (fastest on llvmpipe). */
-export function conv2dBackwardWeightTile(cin: number): BackwardWeightTile {
-  return { ot: 4, it: Math.min(cin, 4) };
+/**
+ * The tile used for a layer: 8 output x up to 4 input channels (288 tap sums; per 4 pixels 8 dy
+ * and 12 x vec4 loads feed 1152 FMAs). Layers with at most 4 outputs take one channel group.
+ */
+export function conv2dBackwardWeightTile(cin: number, cout: number): BackwardWeightTile {
+  return { channelGroups: cout > 4 ? 2 : 1, inputs: Math.min(cin, 4) };
 }
 
 /**
@@ -48,15 +60,18 @@ export function conv2dBackwardWeight(
   dy.expectShape([batch, -1, height, width], "conv2d_backward_weight dy");
   dw.expectShape([cout, cin, 3, 3], "conv2d_backward_weight dw");
   db.expectShape([cout], "conv2d_backward_weight db");
-  const { ot, it } = tile ?? conv2dBackwardWeightTile(cin);
-  if (ot > 4 || it > 4) {
-    throw new RangeError(`conv2d_backward_weight tile ${ot}x${it} exceeds the kernel's 4x4`);
+  const { channelGroups, inputs: it } = tile ?? conv2dBackwardWeightTile(cin, cout);
+  if (it < 1 || it > 4 || !Number.isInteger(it)) {
+    throw new RangeError(`conv2d_backward_weight: ${it} input channels per tile, expected 1-4`);
   }
+  const ot = 4 * channelGroups;
   const tilesO = Math.ceil(cout / ot);
   const tilesI = Math.ceil(cin / it);
   const rows = batch * height;
-  const wanted = Math.ceil(TARGET_INVOCATIONS / (tilesO * tilesI));
-  const rowsPerChunk = Math.max(1, Math.ceil(rows / wanted));
+  const target = gpu.isFallback ? TARGET_INVOCATIONS.software : TARGET_INVOCATIONS.gpu;
+  const wanted = Math.ceil(target / (tilesO * tilesI));
+  const maxRows = Math.max(1, Math.floor(MAX_STEPS / Math.ceil(width / 4)));
+  const rowsPerChunk = Math.min(maxRows, Math.max(1, Math.ceil(rows / wanted)));
   const chunks = Math.ceil(rows / rowsPerChunk);
   const [coutPad, cinPad] = [tilesO * ot, tilesI * it];
   const cols = cin * 9 + 1;
@@ -85,7 +100,7 @@ export function conv2dBackwardWeight(
       cin_pad: cinPad,
     },
     [Math.ceil(tilesO / wg), tilesI, chunks],
-    { OT: ot, IT: it, VEC: vec, WG: wg },
+    { OG: channelGroups, IT: it, VEC: vec, WG: wg },
   );
   const reduce = reduceKernel.bind(gpu, [part, dw, db], {
     cout,

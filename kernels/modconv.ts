@@ -4,11 +4,12 @@
  * per-output scale. The up-sampling layer (conv0) is `modconv_up.ts`.
  */
 import src from "./modconv.wgsl" with { type: "text" };
+import tileSrc from "./conv_tile.wgsl" with { type: "text" };
 import type { Gpu } from "./device.ts";
 import { type Dispatch, Kernel } from "./kernel.ts";
 import type { Tensor } from "./tensor.ts";
 
-const kernel = new Kernel("modconv", src);
+const kernel = new Kernel("modconv", tileSrc + src);
 
 /** Output channels per vec4 group of a packed weight. */
 export const CHANNEL_GROUP = 4;

@@ -42,7 +42,9 @@ function _chunking(shape: readonly number[]) {
   const chunksPerPlane = Math.ceil(hw / chunkLen);
   const chunks = batch * chunksPerPlane;
   const wg = Math.min(64, 2 ** Math.ceil(Math.log2(chunks)));
-  return { batch, channels, hw, chunkLen, chunksPerPlane, chunks, wg };
+  // vec4 loads need every plane and every chunk to start on a vec4 (CHUNK_LEN is one).
+  const vec = hw % 4 === 0 ? 1 : 0;
+  return { batch, channels, hw, chunkLen, chunksPerPlane, chunks, wg, vec };
 }
 
 /** Elementwise passes: one workgroup row per plane (b, c), 4 pixels per invocation. */
@@ -88,10 +90,10 @@ export function batchnormRelu(
     chunks,
   };
   if (mode === "train") {
-    dispatches.push(statsKernel.bind(gpu, [y, part], shapeParams, [
+    dispatches.push(statsKernel.bind(gpu, [y, part, y], shapeParams, [
       Math.ceil(chunks / ch.wg),
       channels,
-    ], { WG: ch.wg }));
+    ], { WG: ch.wg, VEC: ch.vec }));
   }
   dispatches.push(finalizeKernel.bind(
     gpu,
@@ -99,7 +101,11 @@ export function batchnormRelu(
     { ...shapeParams, count: ch.batch * hw, mode: mode === "train" ? 0 : 1, eps, momentum },
     [Math.ceil(channels / 64)],
   ));
-  dispatches.push(reluKernel.bind(gpu, [y, stats, z], { channels, hw }, _planeGrid(y.shape)));
+  dispatches.push(
+    reluKernel.bind(gpu, [y, stats, z, y], { channels, hw }, _planeGrid(y.shape), {
+      VEC: ch.vec,
+    }),
+  );
   return { ...boundOp(dispatches, [stats, part]), stats };
 }
 
@@ -130,7 +136,7 @@ export function batchnormReluBackward(
   const part = Tensor.zeros(gpu, [channels, chunks, 2], `${dy.label}:bn-bwd-partials`);
   const partial = backwardKernel.bind(
     gpu,
-    [y, dz, stats, part],
+    [y, dz, stats, part, y, dz],
     {
       channels,
       hw,
@@ -139,15 +145,21 @@ export function batchnormReluBackward(
       chunks,
     },
     [Math.ceil(chunks / ch.wg), channels],
-    { WG: ch.wg },
+    { WG: ch.wg, VEC: ch.vec },
   );
   const fin = backwardFinalizeKernel.bind(gpu, [part, dgamma, dbeta], { channels, chunks }, [
     Math.ceil(channels / 64),
   ]);
-  const apply = backwardApplyKernel.bind(gpu, [y, dz, stats, dgamma, dbeta, dy], {
-    channels,
-    hw,
-    count: ch.batch * hw,
-  }, _planeGrid(y.shape));
+  const apply = backwardApplyKernel.bind(
+    gpu,
+    [y, dz, stats, dgamma, dbeta, dy, y, dz],
+    {
+      channels,
+      hw,
+      count: ch.batch * hw,
+    },
+    _planeGrid(y.shape),
+    { VEC: ch.vec },
+  );
   return boundOp([partial, fin, apply], [part]);
 }

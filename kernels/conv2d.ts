@@ -1,6 +1,7 @@
 /**
  * 3x3 convolution (padding 1, stride 1, bias) and its data gradient, both run by the one
- * register-tiled kernel in `conv2d.wgsl` (block helpers in `conv_tile.wgsl`) after a weight-packing pass (`conv2d_pack.wgsl`).
+ * register-tiled kernel in `conv2d.wgsl` (block helpers in `conv_tile.wgsl`) after a
+ * weight-packing pass (`conv2d_pack.wgsl`).
  */
 import type { Gpu } from "./device.ts";
 import { type Dispatch, Kernel } from "./kernel.ts";

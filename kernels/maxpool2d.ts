@@ -22,9 +22,15 @@ function _params(d: Dims) {
   return { height: d.height, width: d.width, ph: d.ph, pw: d.pw };
 }
 
-/** One workgroup row per plane (b, c), 64 windows per workgroup. */
+/** 1 when W % 4 == 0: the kernels take pairs of windows with vec4 loads. */
+function _vec(d: Dims): number {
+  return d.width % 4 === 0 ? 1 : 0;
+}
+
+/** One workgroup row per plane (b, c), 64 windows (or pairs of windows) per workgroup. */
 function _grid(d: Dims): [number, number] {
-  return [Math.ceil((d.ph * d.pw) / 64), d.batch * d.channels];
+  const perInvocation = _vec(d) ? 2 : 1;
+  return [Math.ceil((d.ph * d.pw) / (64 * perInvocation)), d.batch * d.channels];
 }
 
 /**
@@ -37,7 +43,7 @@ export function maxpool2d(gpu: Gpu, z: Tensor, out: Tensor): Dispatch {
   const d = _dims(z);
   const total = d.batch * d.channels * d.ph * d.pw;
   expectDim(`maxpool2d output ${out.label} element count`, out.size, total);
-  return forwardKernel.bind(gpu, [z, out], _params(d), _grid(d));
+  return forwardKernel.bind(gpu, [z, out, z], _params(d), _grid(d), { VEC: _vec(d) });
 }
 
 /**
@@ -54,5 +60,5 @@ export function maxpool2dBackward(gpu: Gpu, z: Tensor, dout: Tensor, dz: Tensor)
     d.batch * d.channels * d.ph * d.pw,
   );
   dz.expectShape(z.shape, "maxpool2d_backward dz");
-  return backwardKernel.bind(gpu, [z, dout, dz], _params(d), _grid(d));
+  return backwardKernel.bind(gpu, [z, dout, dz, z], _params(d), _grid(d), { VEC: _vec(d) });
 }

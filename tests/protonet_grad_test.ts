@@ -111,35 +111,48 @@ Deno.test({
   fn: async () => {
     const g = await gpu();
     const rng = new Rng(25);
-    const d = { b: 3, c: 5, h: 5, w: 7 };
-    const shape = [d.b, d.c, d.h, d.w];
-    const n = d.b * d.c * d.h * d.w;
-    const yd = randn(rng, n), gammaD = randn(rng, d.c), betaD = randn(rng, d.c);
-    const dpd = randn(rng, d.b * d.c * 2 * 3);
-    const y = upload(g, yd, shape, "y");
-    const gamma = upload(g, gammaD, [d.c], "gamma"), beta = upload(g, betaD, [d.c], "beta");
-    const rm = Tensor.zeros(g, [d.c], "rm"), rv = Tensor.zeros(g, [d.c], "rv");
-    const z = Tensor.zeros(g, shape, "z"), dz = Tensor.zeros(g, shape, "dz");
-    const dy = Tensor.zeros(g, shape, "dy");
-    const dp = upload(g, dpd, [d.b, d.c, 2, 3], "dp");
-    const dgamma = Tensor.zeros(g, [d.c], "dgamma"), dbeta = Tensor.zeros(g, [d.c], "dbeta");
-    const fwd = batchnormRelu(g, y, gamma, beta, rm, rv, z, "train");
-    const pool = maxpool2dBackward(g, z, dp, dz);
-    const bwd = batchnormReluBackward(g, y, dz, fwd.stats, dy, dgamma, dbeta);
-    const [zGot, dzGot, dyGot, dgGot, dbGot] = await runAndRead(
-      g,
-      [...fwd.dispatches, pool, ...bwd.dispatches],
-      [z, dz, dy, dgamma, dbeta],
-    );
-    const dzRef = maxpoolBackwardRef(zGot, dpd, d);
-    assertClose(dzGot, dzRef, "maxpool dz", { atol: 0 });
-    const ref = batchnormReluBackwardRef(yd, dzRef, d, gammaD, betaD);
-    const m = [
-      assertClose(dyGot, ref.dy, "bn dy", F32),
-      assertClose(dgGot, ref.dgamma, "bn dgamma", F32),
-      assertClose(dbGot, ref.dbeta, "bn dbeta", F32),
-    ];
-    console.log(`bn backward largest |diff| dy/dgamma/dbeta ${m.map((v) => v.toExponential(2))}`);
+    // 5x7: scalar loads; 20x20: vec4 loads, two chunks per plane; 5x8: vec4 pool, odd row.
+    const shapes = [{ b: 3, c: 5, h: 5, w: 7 }, { b: 2, c: 3, h: 20, w: 20 }, {
+      b: 2,
+      c: 2,
+      h: 5,
+      w: 8,
+    }];
+    for (const d of shapes) {
+      const [ph, pw] = [Math.floor(d.h / 2), Math.floor(d.w / 2)];
+      const shape = [d.b, d.c, d.h, d.w];
+      const n = d.b * d.c * d.h * d.w;
+      const yd = randn(rng, n), gammaD = randn(rng, d.c), betaD = randn(rng, d.c);
+      const dpd = randn(rng, d.b * d.c * ph * pw);
+      const y = upload(g, yd, shape, "y");
+      const gamma = upload(g, gammaD, [d.c], "gamma"), beta = upload(g, betaD, [d.c], "beta");
+      const rm = Tensor.zeros(g, [d.c], "rm"), rv = Tensor.zeros(g, [d.c], "rv");
+      const z = Tensor.zeros(g, shape, "z"), dz = Tensor.zeros(g, shape, "dz");
+      const dy = Tensor.zeros(g, shape, "dy");
+      const dp = upload(g, dpd, [d.b, d.c, ph, pw], "dp");
+      const dgamma = Tensor.zeros(g, [d.c], "dgamma"), dbeta = Tensor.zeros(g, [d.c], "dbeta");
+      const fwd = batchnormRelu(g, y, gamma, beta, rm, rv, z, "train");
+      const pool = maxpool2dBackward(g, z, dp, dz);
+      const bwd = batchnormReluBackward(g, y, dz, fwd.stats, dy, dgamma, dbeta);
+      const [zGot, dzGot, dyGot, dgGot, dbGot] = await runAndRead(
+        g,
+        [...fwd.dispatches, pool, ...bwd.dispatches],
+        [z, dz, dy, dgamma, dbeta],
+      );
+      const dzRef = maxpoolBackwardRef(zGot, dpd, d);
+      assertClose(dzGot, dzRef, "maxpool dz", { atol: 0 });
+      const ref = batchnormReluBackwardRef(yd, dzRef, d, gammaD, betaD);
+      const m = [
+        assertClose(dyGot, ref.dy, "bn dy", F32),
+        assertClose(dgGot, ref.dgamma, "bn dgamma", F32),
+        assertClose(dbGot, ref.dbeta, "bn dbeta", F32),
+      ];
+      console.log(
+        `bn backward ${shape}: largest |diff| dy/dgamma/dbeta ${m.map((v) => v.toExponential(2))}`,
+      );
+      [y, gamma, beta, rm, rv, z, dz, dy, dp, dgamma, dbeta].forEach((t) => t.destroy());
+      [fwd, bwd].forEach((op) => op.destroy());
+    }
 
     const [nw, k, q, dim] = [3, 2, 2, 5];
     const ed = randn(rng, nw * (k + q) * dim, 0.5);
@@ -148,7 +161,7 @@ Deno.test({
     const loss = protoLoss(g, e, { nWay: nw, kShot: k, nQuery: q }, de);
     const [deGot] = await runAndRead(g, loss.dispatches, [de]);
     assertClose(deGot, protoLossRef(ed, nw, k, q, dim).de, "proto de", { atol: 1e-6, rtol: 1e-4 });
-    [y, gamma, beta, rm, rv, z, dz, dy, dp, dgamma, dbeta, e, de].forEach((t) => t.destroy());
-    [fwd, bwd, loss].forEach((op) => op.destroy());
+    [e, de].forEach((t) => t.destroy());
+    loss.destroy();
   },
 });

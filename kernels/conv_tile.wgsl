@@ -107,6 +107,8 @@ fn zero_tile() -> Tile {
   return Tile(z, z, z, z, z, z, z, z);
 }
 
+// The column blocks are written out rather than looped over CB: as a loop (even one of 2 trips)
+// the compiler kept the whole tile in memory and modconv ran at half speed on llvmpipe.
 // Adds input channel plane `plane` (input rows from my - 1, columns from k0 - 1, values times
 // `scale`) with the weights of packed vec4 index k (channel group og; og + 1 too when OG = 2).
 // The kernel defines `load_row(plane, yy, k0, scale) -> Wide` and `load_taps(k) -> Taps`.

@@ -1,6 +1,6 @@
 // 3x3 convolution, padding 1, stride 1, with bias (NCHW):
 //   y[n, o, r, c] = bias[o] + sum_{i, u, v} w[o, i, u, v] * x[n, i, r + u - 1, c + v - 1]
-// Weights arrive pre-packed by conv2d_pack.wgsl as wp[(i * 9 + u * 3 + v) * op4 + o / 4] (vec4
+// Weights arrive pre-packed by conv2d_pack.wgsl as wt[(i * 9 + u * 3 + v) * op4 + o / 4] (vec4
 // over 4 output channels, zero padded to op4 groups), so a flipped and transposed pack turns this
 // same kernel into the data gradient.
 // Mapping: one invocation computes a tile of (RB * 4) x (CB * 4) pixels for OG * 4 output
@@ -31,23 +31,13 @@ override VEC: u32 = 1u; // 1 when W % 4 == 0: whole rows of vec4s
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>; // [B, Cin, H, W]
 @group(0) @binding(2) var<storage, read> x4: array<vec4f>; // the same x, as vec4s of pixels
-@group(0) @binding(3) var<storage, read> wp: array<vec4f>; // [Cin, 9, op4] packed
+@group(0) @binding(3) var<storage, read> wt: array<vec4f>; // [Cin, 9, op4] packed
 @group(0) @binding(4) var<storage, read> bias: array<f32>; // [Cout]
 @group(0) @binding(5) var<storage, read_write> y: array<f32>; // [B, Cout, H, W]
 
-fn load_taps(k: u32) -> Taps {
-  let c = p.op4;
-  return Taps(
-    wp[k],
-    wp[k + c],
-    wp[k + 2u * c],
-    wp[k + 3u * c],
-    wp[k + 4u * c],
-    wp[k + 5u * c],
-    wp[k + 6u * c],
-    wp[k + 7u * c],
-    wp[k + 8u * c],
-  );
+// vec4 groups between consecutive taps of the packed weights (conv_tile.wgsl's load_taps).
+fn taps_stride() -> u32 {
+  return p.op4;
 }
 
 // x at column col of the row starting at rb; 0 past the right edge or when !ok.

@@ -107,11 +107,28 @@ fn zero_tile() -> Tile {
   return Tile(z, z, z, z, z, z, z, z);
 }
 
+// The 9 taps of packed vec4 index k: the kernel's weights `wt` are packed as
+// wt[(i * 9 + u * 3 + v) * groups + o / 4] with `groups` = taps_stride().
+fn load_taps(k: u32) -> Taps {
+  let c = taps_stride();
+  return Taps(
+    wt[k],
+    wt[k + c],
+    wt[k + 2u * c],
+    wt[k + 3u * c],
+    wt[k + 4u * c],
+    wt[k + 5u * c],
+    wt[k + 6u * c],
+    wt[k + 7u * c],
+    wt[k + 8u * c],
+  );
+}
+
 // The column blocks are written out rather than looped over CB: as a loop (even one of 2 trips)
 // the compiler kept the whole tile in memory and modconv ran at half speed on llvmpipe.
 // Adds input channel plane `plane` (input rows from my - 1, columns from k0 - 1, values times
 // `scale`) with the weights of packed vec4 index k (channel group og; og + 1 too when OG = 2).
-// The kernel defines `load_row(plane, yy, k0, scale) -> Wide` and `load_taps(k) -> Taps`.
+// The kernel defines `load_row(plane, yy, k0, scale) -> Wide` and the packed weights `wt`.
 fn add_channel(a: Tile, plane: u32, my: i32, k0: u32, scale: f32, k: u32) -> Tile {
   var t = a;
   let w0 = load_row(plane, my - 1, k0, scale);

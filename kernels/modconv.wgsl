@@ -40,19 +40,9 @@ override WG: u32 = 64u;
 @group(0) @binding(7) var<storage, read> noise: array<f32>; // [B, H, W]
 @group(0) @binding(8) var<storage, read_write> y: array<f32>; // [B, O, H, W]
 
-fn load_taps(k: u32) -> Taps {
-  let c = p.cout4;
-  return Taps(
-    wt[k],
-    wt[k + c],
-    wt[k + 2u * c],
-    wt[k + 3u * c],
-    wt[k + 4u * c],
-    wt[k + 5u * c],
-    wt[k + 6u * c],
-    wt[k + 7u * c],
-    wt[k + 8u * c],
-  );
+// vec4 groups between consecutive taps of the packed weights (conv_tile.wgsl's load_taps).
+fn taps_stride() -> u32 {
+  return p.cout4;
 }
 
 // Loads input row yy at columns k0 - 1 .. k0 + 4 CB of plane base b, scaled by sv, zero outside.

@@ -8,10 +8,11 @@ import { type Dispatch, Kernel } from "./kernel.ts";
 import { Tensor } from "./tensor.ts";
 import { type BoundOp, boundOp, expectDim } from "./bound_op.ts";
 import convSrc from "./conv2d.wgsl" with { type: "text" };
+import blockSrc from "./conv_block.wgsl" with { type: "text" };
 import tileSrc from "./conv_tile.wgsl" with { type: "text" };
 import packSrc from "./conv2d_pack.wgsl" with { type: "text" };
 
-const convKernel = new Kernel("conv2d", tileSrc + convSrc);
+const convKernel = new Kernel("conv2d", blockSrc + tileSrc + convSrc);
 const packKernel = new Kernel("conv2d_pack", packSrc);
 /** Workgroups per grid dimension, below WebGPU's 65535 limit. */
 const MAX_GROUPS = 32768;

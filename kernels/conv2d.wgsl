@@ -93,13 +93,6 @@ fn store_row(a: mat4x4f, n: u32, o0: u32, m: u32, k0: u32) {
   }
 }
 
-// Store of one block whose top-left output pixel is (m0, k0).
-fn store_block(a: Acc, n: u32, o0: u32, m0: u32, k0: u32) {
-  store_row(a.a0, n, o0, m0, k0);
-  store_row(a.a1, n, o0, m0 + 1u, k0);
-  store_row(a.a2, n, o0, m0 + 2u, k0);
-  store_row(a.a3, n, o0, m0 + 3u, k0);
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {

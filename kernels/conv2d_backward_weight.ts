@@ -8,9 +8,10 @@ import { Kernel } from "./kernel.ts";
 import { Tensor } from "./tensor.ts";
 import { type BoundOp, boundOp } from "./bound_op.ts";
 import src from "./conv2d_backward_weight.wgsl" with { type: "text" };
+import blockSrc from "./conv_block.wgsl" with { type: "text" };
 import reduceSrc from "./conv2d_backward_weight_reduce.wgsl" with { type: "text" };
 
-const partialKernel = new Kernel("conv2d_backward_weight", src);
+const partialKernel = new Kernel("conv2d_backward_weight", blockSrc + src);
 const reduceKernel = new Kernel("conv2d_backward_weight_reduce", reduceSrc);
 
 /**

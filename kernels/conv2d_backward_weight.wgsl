@@ -87,24 +87,12 @@ struct Win {
   cur: vec4f,
 }
 
-// Tap sums of one (channel group, input channel): w{u}{v} is a vec4 over 4 output channels.
-struct TapSums {
-  w00: vec4f,
-  w01: vec4f,
-  w02: vec4f,
-  w10: vec4f,
-  w11: vec4f,
-  w12: vec4f,
-  w20: vec4f,
-  w21: vec4f,
-  w22: vec4f,
-}
-
-// Everything one input channel of the tile carries along a row: its sums for channel groups
-// 0 and 1 and the windows of its input rows r - 1, r, r + 1.
+// Everything one input channel of the tile carries along a row: its gradient sums for channel
+// groups 0 and 1 (conv_block.wgsl's Taps: tap (u, v) is a vec4 over 4 output channels) and
+// the windows of its input rows r - 1, r, r + 1.
 struct Chan {
-  s0: TapSums,
-  s1: TapSums,
+  s0: Taps,
+  s1: Taps,
   a: Win,
   b: Win,
   c: Win,
@@ -125,9 +113,9 @@ fn right(w: Win, next: vec4f) -> vec4f {
   return vec4f(w.cur.yzw, next.x);
 }
 
-fn add_taps(s: TapSums, d: mat4x4f, ra: Win, na: vec4f, rb: Win, nb: vec4f, rc: Win,
-            nc: vec4f) -> TapSums {
-  return TapSums(
+fn add_taps(s: Taps, d: mat4x4f, ra: Win, na: vec4f, rb: Win, nb: vec4f, rc: Win,
+            nc: vec4f) -> Taps {
+  return Taps(
     mv(s.w00, d, left(ra)), mv(s.w01, d, ra.cur), mv(s.w02, d, right(ra, na)),
     mv(s.w10, d, left(rb)), mv(s.w11, d, rb.cur), mv(s.w12, d, right(rb, nb)),
     mv(s.w20, d, left(rc)), mv(s.w21, d, rc.cur), mv(s.w22, d, right(rc, nc)),
@@ -169,7 +157,7 @@ fn step(ch: Chan, plane: u32, r: i32, c: i32, live: bool, d0: mat4x4f, d1: mat4x
 }
 
 // Writes lane e of the sums (output channel o0 + e) at `at`, 9 taps in a row.
-fn store_lane(s: TapSums, at: u32, e: u32) {
+fn store_lane(s: Taps, at: u32, e: u32) {
   part[at] = s.w00[e];
   part[at + 1u] = s.w01[e];
   part[at + 2u] = s.w02[e];
@@ -201,7 +189,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let hw = h * p.width;
   let w = i32(p.width);
   let z = vec4f(0.0);
-  let zs = TapSums(z, z, z, z, z, z, z, z, z);
+  let zs = Taps(z, z, z, z, z, z, z, z, z);
   var c0 = Chan(zs, zs, Win(z, z), Win(z, z), Win(z, z));
   var c1 = c0;
   var c2 = c0;

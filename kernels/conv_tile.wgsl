@@ -1,11 +1,11 @@
 // Register-tile helpers shared by the 3x3 convolutions conv2d.wgsl and modconv.wgsl (the
-// TypeScript side prepends this file to each source; WGSL has no imports).
+// TypeScript side prepends conv_block.wgsl, then this file, to each source; WGSL has no imports).
 // A block is 4 output rows x 4 output columns x 4 output channels held as mat4x4f values
 // (column j = pixel j, row q = channel q), so every FMA is an outer product of a vec4 of
 // weights with a broadcast input and the whole tile stays in SSA values: a shader compiler
 // keeps them in registers or plain spill slots, never in indexed private memory (which costs
-// about 10x on llvmpipe). The kernels define `Params`, their bindings and the CB override
-// (4-column blocks per invocation, 1 or 2) used by `cols`.
+// about 10x on llvmpipe). Each kernel defines `Params`, its bindings (the packed weights as
+// `wt`), `taps_stride()`, `load_row(plane, yy, k0, scale)` and `store_row(rows, n, o0, m, k0)`.
 
 // Input row over the tile's columns: x[k0 - 1], x[k0 .. k0 + 3], x[k0 + 4 .. k0 + 7],
 // x[k0 + 8] (with CB = 1 only m1.x = x[k0 + 4] is read).
@@ -23,34 +23,12 @@ struct Row {
   r: f32,
 }
 
-// The 9 taps (u, v) of one vec4 channel group.
-struct Taps {
-  w00: vec4f,
-  w01: vec4f,
-  w02: vec4f,
-  w10: vec4f,
-  w11: vec4f,
-  w12: vec4f,
-  w20: vec4f,
-  w21: vec4f,
-  w22: vec4f,
-}
-
 // Accumulators of one block: a* is block row *; column j is pixel j, row q is channel q.
 struct Acc {
   a0: mat4x4f,
   a1: mat4x4f,
   a2: mat4x4f,
   a3: mat4x4f,
-}
-
-fn outer_fma(a: mat4x4f, w: vec4f, xs: vec4f) -> mat4x4f {
-  return mat4x4f(
-    fma(w, vec4f(xs.x), a[0]),
-    fma(w, vec4f(xs.y), a[1]),
-    fma(w, vec4f(xs.z), a[2]),
-    fma(w, vec4f(xs.w), a[3]),
-  );
 }
 
 // The three horizontal taps w0, w1, w2 of one input row.
@@ -197,8 +175,16 @@ fn add_channel(a: Tile, plane: u32, my: i32, k0: u32, scale: f32, k: u32) -> Til
   return t;
 }
 
-// Hands every block to the kernel's `store_block(acc, n, o0, m0, k0)` (output channels from o0,
-// top-left pixel (m0, k0)).
+// Store of one block whose top-left output pixel is (m0, k0), row by row with the kernel's
+// `store_row(rows, n, o0, m, k0)` (its epilogue: bias, noise, activation).
+fn store_block(a: Acc, n: u32, o0: u32, m0: u32, k0: u32) {
+  store_row(a.a0, n, o0, m0, k0);
+  store_row(a.a1, n, o0, m0 + 1u, k0);
+  store_row(a.a2, n, o0, m0 + 2u, k0);
+  store_row(a.a3, n, o0, m0 + 3u, k0);
+}
+
+// Stores every block (output channels from o0, top-left pixel (m0, k0)).
 fn store_tile(a: Tile, n: u32, o0: u32, m0: u32, k0: u32) {
   store_block(a.t000, n, o0, m0, k0);
   if (OG == 2u) {

@@ -4,12 +4,13 @@
  * per-output scale. The up-sampling layer (conv0) is `modconv_up.ts`.
  */
 import src from "./modconv.wgsl" with { type: "text" };
+import blockSrc from "./conv_block.wgsl" with { type: "text" };
 import tileSrc from "./conv_tile.wgsl" with { type: "text" };
 import type { Gpu } from "./device.ts";
 import { type Dispatch, Kernel } from "./kernel.ts";
 import type { Tensor } from "./tensor.ts";
 
-const kernel = new Kernel("modconv", tileSrc + src);
+const kernel = new Kernel("modconv", blockSrc + tileSrc + src);
 
 /** Output channels per vec4 group of a packed weight. */
 export const CHANNEL_GROUP = 4;

@@ -6,13 +6,14 @@
  * into the weights.
  */
 import src from "./modconv_up.wgsl" with { type: "text" };
+import blockSrc from "./conv_block.wgsl" with { type: "text" };
 import type { Gpu } from "./device.ts";
 import { type Dispatch, Kernel } from "./kernel.ts";
 import { CHANNEL_GROUP, paddedChannels, tileGrid } from "./modconv.ts";
 import type { Tensor } from "./tensor.ts";
 import { upEpilogue } from "./up_epilogue.ts";
 
-const kernel = new Kernel("modconv_up", src);
+const kernel = new Kernel("modconv_up", blockSrc + src);
 
 /** Tensors of one up-sampling layer. */
 export interface ModConvUpTensors {

@@ -39,22 +39,12 @@ override OG: u32 = 2u; // vec4 channel groups per invocation: 1 or 2
 @group(0) @binding(4) var<storage, read> wt: array<vec4f>; // [I, 9, cout4] packed
 @group(0) @binding(5) var<storage, read_write> tp: array<f32>; // [B, O, 2H + 4, 2W + 4]
 
+// Taps and outer_fma come from conv_block.wgsl (prepended by modconv_up.ts).
+
 // Input row segment x[k0 - 1], x[k0 .. k0 + 3].
 struct Row {
   l: f32,
   m: vec4f,
-}
-
-struct Taps {
-  w00: vec4f,
-  w01: vec4f,
-  w02: vec4f,
-  w10: vec4f,
-  w11: vec4f,
-  w12: vec4f,
-  w20: vec4f,
-  w21: vec4f,
-  w22: vec4f,
 }
 
 // The four parities of one block row (ee = t[2m, 2k], eo = t[2m, 2k+1], ...): column j of
@@ -74,15 +64,6 @@ struct Edge {
   ece: mat4x4f,
   eco: mat4x4f,
   corner: vec4f,
-}
-
-fn outer_fma(a: mat4x4f, w: vec4f, xs: vec4f) -> mat4x4f {
-  return mat4x4f(
-    fma(w, vec4f(xs.x), a[0]),
-    fma(w, vec4f(xs.y), a[1]),
-    fma(w, vec4f(xs.z), a[2]),
-    fma(w, vec4f(xs.w), a[3]),
-  );
 }
 
 // One input channel's share of one block row at input row m: cur = x[m], prev = x[m - 1].
